@@ -1,0 +1,34 @@
+//! Storybank's domain: the vocabulary of Community Reporting as types.
+//!
+//! A [`Story`] is one contribution to the archive (text, transcript or photo) with its
+//! [`StoryDetails`], its [`Consent`] and its curation [`Status`]. Every field is a validated
+//! newtype: a [`ThemePath`], a [`Tag`] or a [`Title`] exists only if it is valid, so code that
+//! holds one need not check it again. This crate does no I/O.
+//!
+//! ```
+//! use storybank_domain::{ThemePath, ConsentScope};
+//! let theme = ThemePath::parse("health/mental-health")?;
+//! assert!(ThemePath::parse("health")?.contains(&theme));
+//! assert_eq!(ConsentScope::parse("public")?, ConsentScope::Public);
+//! # Ok::<(), storybank_domain::DomainError>(())
+//! ```
+
+mod consent;
+mod error;
+mod language;
+mod story;
+mod tag;
+mod text;
+mod theme;
+mod transcript;
+mod vocab;
+
+pub use consent::{Consent, ConsentScope, IdentifyAs, effective_scope};
+pub use error::DomainError;
+pub use language::{Language, SUPPORTED_LANGUAGES};
+pub use story::{ContentHash, EncodedImage, MediaRef, Story, StoryContent, StoryDetails, StoryId};
+pub use tag::{MAX_TAG_CHARS, MAX_TAGS_PER_STORY, Tag, normalise_tags};
+pub use text::{AltText, Place, Prompt, Reporter, Speaker, Storyteller, Title};
+pub use theme::{MAX_THEME_DEPTH, Theme, ThemePath};
+pub use transcript::{Cue, Timestamp, transcript_text};
+pub use vocab::{Form, Status, StoryType};

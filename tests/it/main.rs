@@ -1,0 +1,1 @@
+//! Storybank integration tests.
