@@ -106,6 +106,9 @@ pub enum IngestErrorKind {
         /// What kind of file the limit is for.
         what: &'static str,
     },
+    /// A file that could not be read (the caller's I/O error, as text).
+    #[error("cannot read the file: {0}")]
+    Unreadable(String),
     /// A story with nothing in it.
     #[error("the story is empty; write its text or attach its file")]
     Empty,

@@ -18,6 +18,7 @@ mod error;
 mod image;
 mod limits;
 mod manifest;
+mod taxonomy;
 mod text;
 mod transcript;
 
@@ -31,6 +32,7 @@ pub use crate::error::{IngestError, IngestErrorKind};
 pub use crate::image::{DISPLAY_MAX_SIDE, Renditions, THUMBNAIL_MAX_SIDE, process_image};
 pub use crate::limits::Limits;
 pub use crate::manifest::{Manifest, ManifestContent, Metadata, RelativeFile};
+pub use crate::taxonomy::parse_taxonomy;
 pub use crate::transcript::{TranscriptFormat, parse_transcript};
 
 /// A story ready to be stored: valid details, content with its image renditions in memory,

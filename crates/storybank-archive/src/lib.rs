@@ -1,0 +1,205 @@
+//! The application facade: Storybank's use cases, transport-neutral.
+//!
+//! [`Archive`] owns the store of record (and, as later issues land, the search index) and offers
+//! the use cases the CLI and the web server call: ingest files and folders, read and list stories.
+//! It keeps the store and the media folder consistent: media files are written (content-addressed,
+//! durable) before the transaction that refers to them commits, so a stored story never points at
+//! a missing file. Errors carry an [`ErrorKind`] that the edges map to HTTP statuses or exit codes.
+//!
+//! ```no_run
+//! use storybank_archive::{Archive, Config, NoProgress};
+//! let archive = Archive::open(Config::new("storybank-data"))?;
+//! let report = archive.ingest_paths(&["stories-sample".into()], &NoProgress)?;
+//! println!("{} ingested, {} failed", report.ingested(), report.failed());
+//! # Ok::<(), storybank_archive::ArchiveError>(())
+//! ```
+
+mod error;
+mod folder;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
+
+use chrono::Utc;
+use storybank_domain::{MediaRef, Story, StoryContent, StoryId, Theme, ThemePath};
+use storybank_ingest::{Ingested, Limits};
+use storybank_store::{InsertOutcome, Store, StorySummary};
+
+pub use crate::error::{ArchiveError, ErrorKind};
+pub use crate::folder::{
+    BATCH_SIZE, IGNORE_FILE, IngestItem, IngestProgress, IngestReport, NoProgress, TAXONOMY_FILE,
+};
+
+/// Where the archive lives and what it accepts.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The data directory: the SQLite file, `media/` and (later) `index/`.
+    pub data_dir: PathBuf,
+    /// What ingestion accepts.
+    pub limits: Limits,
+}
+
+impl Config {
+    /// The default limits, in `data_dir`.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self { data_dir: data_dir.into(), limits: Limits::default() }
+    }
+}
+
+/// What happened to one story offered to the archive.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum StoryOutcome {
+    /// Stored as a new story.
+    Ingested {
+        /// Its id.
+        id: StoryId,
+        /// What a curator should look at.
+        warnings: Vec<String>,
+    },
+    /// The same content is already in the archive.
+    AlreadyPresent {
+        /// The stored story.
+        id: StoryId,
+    },
+    /// The source was ingested before with other content; the stored version is kept.
+    Changed {
+        /// The story stored from this source.
+        existing: StoryId,
+    },
+    /// Not stored; the error says why and what to fix.
+    Failed {
+        /// `line N: message`, or a message.
+        error: String,
+    },
+}
+
+/// Storybank's use cases over one data directory.
+#[derive(Debug)]
+pub struct Archive {
+    store: Mutex<Store>,
+    limits: Limits,
+}
+
+impl Archive {
+    /// Opens the archive in `config.data_dir`, creating and migrating it as needed.
+    pub fn open(config: Config) -> Result<Self, ArchiveError> {
+        let store = Store::open(&config.data_dir)?;
+        Ok(Self { store: Mutex::new(store), limits: config.limits })
+    }
+
+    /// What ingestion accepts.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Reads one story.
+    pub fn story(&self, id: StoryId) -> Result<Story, ArchiveError> {
+        self.store()?
+            .story(id)?
+            .ok_or_else(|| ArchiveError::new(ErrorKind::NotFound, format!("there is no story {id}")))
+    }
+
+    /// Every story, newest first.
+    pub fn story_summaries(&self) -> Result<Vec<StorySummary>, ArchiveError> {
+        Ok(self.store()?.story_summaries()?)
+    }
+
+    /// How many stories the archive holds.
+    pub fn count_stories(&self) -> Result<u64, ArchiveError> {
+        Ok(self.store()?.count_stories()?)
+    }
+
+    /// The theme taxonomy.
+    pub fn themes(&self) -> Result<Vec<Theme>, ArchiveError> {
+        Ok(self.store()?.themes()?)
+    }
+
+    /// Reads a stored media file (a rendition).
+    pub fn media(&self, media: &MediaRef) -> Result<Vec<u8>, ArchiveError> {
+        Ok(self.store()?.media().read(&media.hash)?)
+    }
+
+    /// Where a media file lives on disk, for tests and backups.
+    pub fn media_path(&self, media: &MediaRef) -> Result<PathBuf, ArchiveError> {
+        Ok(self.store()?.media().path_of(&media.hash))
+    }
+
+    fn store(&self) -> Result<MutexGuard<'_, Store>, ArchiveError> {
+        self.store.lock().map_err(|_| ArchiveError::new(ErrorKind::Internal, "the store lock was poisoned"))
+    }
+
+    fn theme_paths(&self) -> Result<BTreeSet<ThemePath>, ArchiveError> {
+        Ok(self.themes()?.into_iter().map(|theme| theme.path).collect())
+    }
+
+    /// Stores ingested stories: media first (durable, content-addressed), then one transaction for
+    /// the batch. Themes missing from the taxonomy are kept and noted for curators.
+    fn store_ingested(
+        &self,
+        batch: Vec<Ingested>,
+        check_provenance: bool,
+        known_themes: &BTreeSet<ThemePath>,
+    ) -> Result<Vec<StoryOutcome>, ArchiveError> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut store = self.store()?;
+        let now = Utc::now();
+        let mut stories = Vec::with_capacity(batch.len());
+        for Ingested { story, warnings } in batch {
+            let content = match story.content {
+                StoryContent::Text { body } => StoryContent::Text { body },
+                StoryContent::Transcript { cues } => StoryContent::Transcript { cues },
+                StoryContent::Image { caption, alt_text, display, thumbnail } => {
+                    let put = |image: storybank_domain::EncodedImage| -> Result<MediaRef, ArchiveError> {
+                        let hash = store.media().put(&image.bytes)?;
+                        Ok(MediaRef {
+                            hash,
+                            mime: image.mime.to_owned(),
+                            width: image.width,
+                            height: image.height,
+                            byte_len: image.bytes.len() as u64,
+                        })
+                    };
+                    StoryContent::Image {
+                        caption,
+                        alt_text,
+                        display: put(display)?,
+                        thumbnail: put(thumbnail)?,
+                    }
+                }
+            };
+            let mut notes: Vec<String> = warnings.iter().map(ToString::to_string).collect();
+            for theme in &story.details.themes {
+                if !known_themes.is_empty() && !known_themes.contains(theme) {
+                    notes.push(format!(
+                        "theme {theme} is not in the taxonomy; add it there or choose another"
+                    ));
+                }
+            }
+            stories.push(Story {
+                id: StoryId::new(),
+                details: story.details,
+                content,
+                status: storybank_domain::Status::Submitted,
+                provenance: Some(story.provenance),
+                content_hash: story.content_hash,
+                ingest_warnings: notes,
+                created_at: now,
+                updated_at: now,
+            });
+        }
+        let outcomes = store.insert_stories(&stories, check_provenance)?;
+        Ok(stories
+            .into_iter()
+            .zip(outcomes)
+            .map(|(story, outcome)| match outcome {
+                InsertOutcome::Inserted(id) => StoryOutcome::Ingested { id, warnings: story.ingest_warnings },
+                InsertOutcome::AlreadyPresent(id) => StoryOutcome::AlreadyPresent { id },
+                InsertOutcome::Changed { existing } => StoryOutcome::Changed { existing },
+            })
+            .collect())
+    }
+}

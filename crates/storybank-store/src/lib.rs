@@ -1,0 +1,201 @@
+//! The store of record: the only crate that speaks SQL.
+//!
+//! A [`Store`] is a SQLite database in WAL mode (`storybank.sqlite3` in the data directory) plus a
+//! content-addressed [`MediaFolder`] (`media/`). Versioned migrations run when it opens. Every write
+//! is one transaction: a story is stored with all its cues, themes, tags and warnings, or not at
+//! all. Every change to a story appends to a change log (`story_changes`) in the same transaction,
+//! which the search index follows.
+//!
+//! ```no_run
+//! let store = storybank_store::Store::open(std::path::Path::new("storybank-data"))?;
+//! println!("{} stories", store.count_stories()?);
+//! # Ok::<(), storybank_store::StoreError>(())
+//! ```
+
+mod error;
+mod media;
+mod migrate;
+mod rows;
+mod stories;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::Connection;
+
+pub use crate::error::StoreError;
+pub use crate::media::MediaFolder;
+pub use crate::migrate::SCHEMA_VERSION;
+pub use crate::stories::{InsertOutcome, StorySummary};
+
+/// The name of the SQLite file in the data directory.
+pub const DATABASE_FILE: &str = "storybank.sqlite3";
+
+/// The store of record: one SQLite connection and the media folder.
+#[derive(Debug)]
+pub struct Store {
+    connection: Connection,
+    media: MediaFolder,
+    data_dir: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `data_dir`, and applies pending migrations.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|err| StoreError::io(data_dir, err))?;
+        let mut connection = Connection::open(data_dir.join(DATABASE_FILE))?;
+        connection.busy_timeout(std::time::Duration::from_secs(10))?;
+        // WAL lets readers work while one writer commits; FULL makes every commit durable
+        // (consent and withdrawals must survive a power cut); deleted content is overwritten.
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+        connection.pragma_update(None, "synchronous", "FULL")?;
+        connection.pragma_update(None, "foreign_keys", "ON")?;
+        connection.pragma_update(None, "secure_delete", "ON")?;
+        migrate::migrate(&mut connection)?;
+        let media = MediaFolder::open(data_dir.join("media"))?;
+        Ok(Self { connection, media, data_dir: data_dir.to_owned() })
+    }
+
+    /// The media folder.
+    pub fn media(&self) -> &MediaFolder {
+        &self.media
+    }
+
+    /// The data directory this store lives in.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use storybank_domain::{
+        Consent, ConsentScope, ContentHash, Cue, IdentifyAs, Language, Speaker, Status, Story, StoryContent,
+        StoryDetails, StoryId, StoryType, Tag, ThemePath, Timestamp, Title,
+    };
+
+    use super::*;
+
+    fn story(hash_digit: char, provenance: &str, content: StoryContent<storybank_domain::MediaRef>) -> Story {
+        let now = Utc::now();
+        Story {
+            id: StoryId::new(),
+            details: StoryDetails {
+                title: Title::parse("Waiting").unwrap(),
+                story_type: StoryType::Dialogue,
+                language: Language::parse("fi").unwrap(),
+                prompt: None,
+                place: None,
+                recorded_on: Some("2024-03-12".parse().unwrap()),
+                reporter: None,
+                storyteller: None,
+                consent: Some(
+                    Consent::new(
+                        ConsentScope::Public,
+                        IdentifyAs::Anonymous,
+                        "2024-03-12".parse().unwrap(),
+                        None,
+                    )
+                    .unwrap(),
+                ),
+                themes: vec![ThemePath::parse("health/waiting-times").unwrap()],
+                tags: vec![Tag::parse("gp").unwrap()],
+            },
+            content,
+            status: Status::Submitted,
+            provenance: Some(provenance.to_owned()),
+            content_hash: ContentHash::from_hex(&hash_digit.to_string().repeat(64)).unwrap(),
+            ingest_warnings: vec!["language not given".into()],
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    fn transcript() -> StoryContent<storybank_domain::MediaRef> {
+        let cue = Cue::new(
+            Some(Timestamp::from_millis(1000)),
+            Some(Timestamp::from_millis(2500)),
+            Some(Speaker::parse("Aino").unwrap()),
+            "Odotin kolme tuntia.".into(),
+        )
+        .unwrap();
+        StoryContent::Transcript { cues: vec![cue] }
+    }
+
+    #[test]
+    fn a_story_reads_back_as_it_was_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let original = story('a', "fi/odotus.vtt", transcript());
+        assert_eq!(
+            store.insert_stories(std::slice::from_ref(&original), true).unwrap(),
+            [InsertOutcome::Inserted(original.id)]
+        );
+        let mut read = store.story(original.id).unwrap().unwrap();
+        // Times are stored to the microsecond.
+        read.created_at = original.created_at;
+        read.updated_at = original.updated_at;
+        assert_eq!(read, original);
+        assert_eq!(store.last_change().unwrap(), 1);
+        assert_eq!(store.story(StoryId::new()).unwrap(), None);
+    }
+
+    #[test]
+    fn duplicates_and_changed_sources_are_not_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let first = story('a', "a.md", StoryContent::Text { body: "one".into() });
+        store.insert_stories(std::slice::from_ref(&first), true).unwrap();
+        let outcomes = store
+            .insert_stories(
+                &[
+                    story('a', "elsewhere.md", StoryContent::Text { body: "one".into() }),
+                    story('b', "a.md", StoryContent::Text { body: "one, edited".into() }),
+                    story('c', "c.md", StoryContent::Text { body: "three".into() }),
+                ],
+                true,
+            )
+            .unwrap();
+        assert_eq!(outcomes[0], InsertOutcome::AlreadyPresent(first.id));
+        assert_eq!(outcomes[1], InsertOutcome::Changed { existing: first.id });
+        assert!(matches!(outcomes[2], InsertOutcome::Inserted(_)));
+        assert_eq!(store.count_stories().unwrap(), 2);
+    }
+
+    #[test]
+    fn a_failed_batch_stores_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let good = story('a', "a.md", StoryContent::Text { body: "one".into() });
+        let mut clash = story('b', "b.md", StoryContent::Text { body: "two".into() });
+        clash.id = good.id; // the same primary key: the second insert fails
+        assert!(store.insert_stories(&[good, clash], false).is_err());
+        assert_eq!(store.count_stories().unwrap(), 0);
+        assert_eq!(store.last_change().unwrap(), 0);
+    }
+
+    #[test]
+    fn reopening_keeps_stories_and_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let original = story('a', "a.md", StoryContent::Text { body: "one".into() });
+        Store::open(dir.path()).unwrap().insert_stories(std::slice::from_ref(&original), true).unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.count_stories().unwrap(), 1);
+        let version: i64 = store.connection.query_row("PRAGMA user_version", [], |row| row.get(0)).unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let mode: String = store.connection.query_row("PRAGMA journal_mode", [], |row| row.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn media_is_content_addressed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let hash = store.media().put(b"pixels").unwrap();
+        assert_eq!(store.media().put(b"pixels").unwrap(), hash);
+        let path = store.media().path_of(&hash);
+        assert!(path.starts_with(dir.path().join("media")));
+        assert_eq!(path.file_name().unwrap().to_str().unwrap(), hash.as_str());
+        assert_eq!(store.media().read(&hash).unwrap(), b"pixels");
+    }
+}
