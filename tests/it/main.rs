@@ -1,1 +1,7 @@
-//! Storybank integration tests.
+//! Storybank's integration tests: one binary, a module per capability.
+//!
+//! Tests that run the `storybank` binary need it built first (`make test` does this:
+//! `cargo build --bin storybank`).
+
+mod ingest;
+mod support;

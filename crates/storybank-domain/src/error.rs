@@ -22,8 +22,8 @@ pub enum DomainError {
     )]
     Language(String),
     /// An unknown value of a closed vocabulary (form, story type, status, consent scope, identify-as).
-    #[error("{field} {value:?} is not one of: {allowed}")]
-    Unknown { field: &'static str, value: String, allowed: &'static str },
+    #[error("{field} {value:?} is not one of: {}", allowed.join(", "))]
+    Unknown { field: &'static str, value: String, allowed: &'static [&'static str] },
     /// A short free-text field (place, reporter, storyteller, prompt, alt text) that breaks its limits.
     #[error("{field} {problem}")]
     Field { field: &'static str, problem: &'static str },

@@ -29,7 +29,7 @@ macro_rules! vocabulary {
                     _ => Err(DomainError::Unknown {
                         field: $field,
                         value: raw.to_owned(),
-                        allowed: concat!($($text, " "),+),
+                        allowed: &[$($text),+],
                     }),
                 }
             }
@@ -126,7 +126,7 @@ mod tests {
         }
         assert_eq!(StoryType::parse(" Dialogue "), Ok(StoryType::Dialogue));
         let err = Form::parse("video").unwrap_err().to_string();
-        assert_eq!(err, "form \"video\" is not one of: text transcript image ");
+        assert_eq!(err, "form \"video\" is not one of: text, transcript, image");
     }
 
     #[test]

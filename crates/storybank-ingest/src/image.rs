@@ -59,6 +59,10 @@ pub fn process_image(bytes: &[u8], limits: &Limits) -> Result<Renditions, Ingest
         _ => return Err(IngestErrorKind::UnsupportedImage(describe_content(bytes)).into()),
     };
     let bad_image = |err: image::ImageError| IngestError::new(IngestErrorKind::BadImage(err.to_string()));
+    // The JPEG decoder fills a cut-short scan with grey instead of failing; refuse it instead.
+    if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
+        return Err(IngestErrorKind::BadImage("the JPEG ends before its end-of-image marker".into()).into());
+    }
 
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut decoder_limits = image::Limits::default();
@@ -109,6 +113,29 @@ pub fn process_image(bytes: &[u8], limits: &Limits) -> Result<Renditions, Ingest
         thumbnail: encode_jpeg(&thumbnail, THUMBNAIL_QUALITY)?,
         had_metadata,
     })
+}
+
+/// Whether a JPEG's image data runs to an end-of-image marker (`FF D9`) after its first scan. Walks
+/// the marker segments so that a thumbnail's marker inside the EXIF block does not count.
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let mut position = 2; // after SOI
+    while position + 4 <= bytes.len() {
+        if bytes[position] != 0xFF {
+            return false;
+        }
+        let marker = bytes[position + 1];
+        if marker == 0xFF {
+            position += 1; // fill byte
+            continue;
+        }
+        let length = usize::from(u16::from_be_bytes([bytes[position + 2], bytes[position + 3]]));
+        if marker == 0xDA {
+            let scan = &bytes[(position + 2 + length).min(bytes.len())..];
+            return scan.windows(2).any(|pair| pair == [0xFF, 0xD9]);
+        }
+        position += 2 + length;
+    }
+    false
 }
 
 fn flatten_to_rgb(image: DynamicImage) -> DynamicImage {
@@ -203,6 +230,16 @@ mod tests {
             let err = process_image(bytes, &Limits::default()).unwrap_err().to_string();
             assert!(err.starts_with(expected), "{err}");
         }
+    }
+
+    #[test]
+    fn refuses_a_cut_short_jpeg() {
+        let image = DynamicImage::ImageRgb8(image::RgbImage::from_pixel(64, 64, image::Rgb([200, 10, 10])));
+        let mut jpeg = Vec::new();
+        image.write_to(&mut Cursor::new(&mut jpeg), ImageFormat::Jpeg).unwrap();
+        assert!(process_image(&jpeg, &Limits::default()).is_ok());
+        let err = process_image(&jpeg[..jpeg.len() - 40], &Limits::default()).unwrap_err();
+        assert!(matches!(err.kind, IngestErrorKind::BadImage(_)), "{err:?}");
     }
 
     #[test]

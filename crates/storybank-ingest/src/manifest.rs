@@ -374,7 +374,7 @@ mod tests {
             ("{\"title\": \"t\", \"body\": \"b\"}", "\"form\" is missing"),
             (
                 "{\"title\": \"t\",\n\"form\": \"video\", \"body\": \"b\"}",
-                "line 2: \"form\": form \"video\" is not one of: text transcript image",
+                "line 2: \"form\": form \"video\" is not one of: text, transcript, image",
             ),
             (
                 "{\"title\": \"t\", \"form\": \"text\",\n\"file\": \"../secret.md\"}",

@@ -1,7 +1,9 @@
 //! Versioned schema migrations, tracked in SQLite's `user_version`. Each runs in its own
-//! transaction, so a failed migration leaves the previous version intact.
+//! immediate (write-locked) transaction that re-reads the version first, so two processes opening
+//! a new data directory at once apply each migration exactly once, and a failed migration leaves
+//! the previous version intact.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 
 use crate::StoreError;
 
@@ -11,19 +13,28 @@ const MIGRATIONS: &[(&str, &str)] = &[("0001_stories", include_str!("migrations/
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
+fn version(connection: &Connection) -> Result<i64, StoreError> {
+    Ok(connection.query_row("PRAGMA user_version", [], |row| row.get(0))?)
+}
+
 /// Brings the database up to [`SCHEMA_VERSION`].
 pub(crate) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
-    let found: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-    if found > SCHEMA_VERSION {
-        return Err(StoreError::SchemaTooNew { found, known: SCHEMA_VERSION });
+    loop {
+        let found = version(connection)?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::SchemaTooNew { found, known: SCHEMA_VERSION });
+        }
+        if found == SCHEMA_VERSION {
+            return Ok(());
+        }
+        let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current = version(&transaction)?;
+        if current == found {
+            let (name, sql) = MIGRATIONS[usize::try_from(current).unwrap_or(0)];
+            transaction.execute_batch(sql)?;
+            transaction.pragma_update(None, "user_version", current + 1)?;
+            transaction.commit()?;
+            tracing::info!(migration = name, version = current + 1, "applied schema migration");
+        }
     }
-    for (index, (name, sql)) in MIGRATIONS.iter().enumerate().skip(usize::try_from(found).unwrap_or(0)) {
-        let version = index as i64 + 1;
-        let transaction = connection.transaction()?;
-        transaction.execute_batch(sql)?;
-        transaction.pragma_update(None, "user_version", version)?;
-        transaction.commit()?;
-        tracing::info!(migration = name, version, "applied schema migration");
-    }
-    Ok(())
 }
