@@ -254,15 +254,12 @@ fn killing_a_bulk_ingest_leaves_every_story_once_after_a_rerun() {
         .unwrap();
     // Kill it (SIGKILL) as soon as some batches are committed, while it is still running.
     let started = Instant::now();
-    let stored_before_kill = loop {
-        let stored = count_in(data.path());
-        if stored > 0 || started.elapsed() > Duration::from_secs(60) {
-            child.kill().unwrap();
-            child.wait().unwrap();
-            break count_in(data.path());
-        }
+    while count_in(data.path()) == 0 && started.elapsed() < Duration::from_secs(60) {
         std::thread::sleep(Duration::from_millis(5));
-    };
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let stored_before_kill = count_in(data.path());
     assert!(
         stored_before_kill > 0 && stored_before_kill < STORIES as u64,
         "killed mid-way: {stored_before_kill}"

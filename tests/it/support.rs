@@ -23,14 +23,15 @@ pub fn data_dir(name: &str) -> PathBuf {
 /// An archive in a temporary data directory, removed when dropped.
 pub struct TestArchive {
     pub archive: Archive,
-    pub dir: tempfile::TempDir,
+    /// Kept so the directory lives as long as the archive.
+    _dir: tempfile::TempDir,
 }
 
 impl TestArchive {
     pub fn new() -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let archive = Archive::open(Config::new(dir.path())).expect("the archive opens");
-        Self { archive, dir }
+        Self { archive, _dir: dir }
     }
 
     pub fn ingest(&self, path: &Path) -> IngestReport {

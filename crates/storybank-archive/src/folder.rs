@@ -8,6 +8,7 @@
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 
 use rayon::prelude::*;
 use storybank_domain::Form;
@@ -118,35 +119,53 @@ impl Archive {
         }
         progress.started(work.len());
         let known_themes = self.theme_paths()?;
-        for chunk in work.chunks(BATCH_SIZE) {
-            let results: Vec<Result<Ingested, String>> = chunk
-                .par_iter()
-                .map(|item| {
-                    let result = ingest_work(item, &self.limits);
-                    progress.advanced(1);
-                    result
-                })
-                .collect();
-            let mut accepted = Vec::new();
-            let mut slots = Vec::with_capacity(chunk.len());
-            for result in results {
-                match result {
-                    Ok(ingested) => {
-                        slots.push(Ok(accepted.len()));
-                        accepted.push(ingested);
+        // Reading and ingesting one batch (on every core) overlaps with storing the previous one.
+        let (batches, to_store) = mpsc::sync_channel::<(Vec<String>, Vec<Result<Ingested, String>>)>(1);
+        let items = std::thread::scope(|scope| {
+            let storer = scope.spawn(move || -> Result<Vec<IngestItem>, ArchiveError> {
+                let mut items = Vec::new();
+                for (sources, results) in to_store {
+                    let mut accepted = Vec::new();
+                    let mut failures = Vec::with_capacity(results.len());
+                    for result in results {
+                        match result {
+                            Ok(ingested) => {
+                                accepted.push(ingested);
+                                failures.push(None);
+                            }
+                            Err(error) => failures.push(Some(error)),
+                        }
                     }
-                    Err(error) => slots.push(Err(error)),
+                    let mut outcomes = self.store_ingested(accepted, true, &known_themes)?.into_iter();
+                    for (source, failure) in sources.into_iter().zip(failures) {
+                        let outcome = match failure {
+                            None => outcomes.next().expect("one outcome per accepted story"),
+                            Some(error) => StoryOutcome::Failed { error },
+                        };
+                        items.push(IngestItem { source, outcome });
+                    }
+                }
+                Ok(items)
+            });
+            for chunk in work.chunks(BATCH_SIZE) {
+                let results = chunk
+                    .par_iter()
+                    .map(|item| {
+                        let result = ingest_work(item, &self.limits);
+                        progress.advanced(1);
+                        result
+                    })
+                    .collect();
+                if batches.send((chunk.iter().map(Work::source).collect(), results)).is_err() {
+                    break; // the storer stopped on an error, which join() returns
                 }
             }
-            let mut outcomes = self.store_ingested(accepted, true, &known_themes)?.into_iter();
-            for (item, slot) in chunk.iter().zip(slots) {
-                let outcome = match slot {
-                    Ok(_) => outcomes.next().expect("one outcome per accepted story"),
-                    Err(error) => StoryOutcome::Failed { error },
-                };
-                report.items.push(IngestItem { source: item.source(), outcome });
-            }
-        }
+            drop(batches);
+            storer.join().unwrap_or_else(|_| {
+                Err(ArchiveError::new(ErrorKind::Internal, "the storing thread panicked"))
+            })
+        })?;
+        report.items = items;
         Ok(report)
     }
 

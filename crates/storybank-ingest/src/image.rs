@@ -5,7 +5,6 @@ use std::io::Cursor;
 
 use fast_image_resize::images::Image as ResizeImage;
 use fast_image_resize::{IntoImageView, ResizeOptions, Resizer};
-use image::codecs::jpeg::JpegEncoder;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 use storybank_domain::EncodedImage;
 
@@ -167,20 +166,30 @@ fn fit_within(image: &DynamicImage, max_side: u32) -> Result<DynamicImage, Inges
         |err: &dyn std::fmt::Display| IngestError::new(IngestErrorKind::BadImage(err.to_string()));
     let pixel_type = image.pixel_type().ok_or_else(|| resize_error(&"unsupported pixel type"))?;
     let mut target = ResizeImage::new(new_width, new_height, pixel_type);
-    let options = ResizeOptions::new()
-        .resize_alg(fast_image_resize::ResizeAlg::Convolution(fast_image_resize::FilterType::CatmullRom));
+    // Supersampling first picks pixels down to twice the target size, then filters: nearly the
+    // quality of a full convolution at a fraction of the cost for large reductions.
+    let options = ResizeOptions::new().resize_alg(fast_image_resize::ResizeAlg::SuperSampling(
+        fast_image_resize::FilterType::CatmullRom,
+        2,
+    ));
     Resizer::new().resize(image, &mut target, &options).map_err(|err| resize_error(&err))?;
     let buffer = image::RgbImage::from_raw(new_width, new_height, target.into_vec())
         .ok_or_else(|| resize_error(&"resized buffer has the wrong size"))?;
     Ok(DynamicImage::ImageRgb8(buffer))
 }
 
+/// Encodes RGB pixels as a baseline JPEG with no metadata segments at all (only the JFIF header).
 fn encode_jpeg(image: &DynamicImage, quality: u8) -> Result<EncodedImage, IngestError> {
+    let encode_error =
+        |err: &dyn std::fmt::Display| IngestError::new(IngestErrorKind::BadImage(err.to_string()));
+    let rgb = image.as_rgb8().ok_or_else(|| encode_error(&"expected RGB pixels"))?;
+    let (width, height) = rgb.dimensions();
+    let side = |value: u32| u16::try_from(value).map_err(|_| encode_error(&"image too large to encode"));
     let mut bytes = Vec::new();
-    JpegEncoder::new_with_quality(&mut bytes, quality)
-        .encode_image(image)
-        .map_err(|err| IngestError::new(IngestErrorKind::BadImage(err.to_string())))?;
-    Ok(EncodedImage { bytes, mime: "image/jpeg", width: image.width(), height: image.height() })
+    jpeg_encoder::Encoder::new(&mut bytes, quality)
+        .encode(rgb.as_raw(), side(width)?, side(height)?, jpeg_encoder::ColorType::Rgb)
+        .map_err(|err| encode_error(&err))?;
+    Ok(EncodedImage { bytes, mime: "image/jpeg", width, height })
 }
 
 #[cfg(test)]

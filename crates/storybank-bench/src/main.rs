@@ -1,0 +1,97 @@
+//! `storybank-bench`: Storybank's benchmark harness. Run with `make bench` (release build).
+//!
+//! Generates corpora in a temporary folder, ingests them into a fresh data directory through the
+//! same `Archive` the CLI uses, and prints each figure with the machine it ran on. The numbers go
+//! into `docs/benchmarks.md` by hand, with the exact command.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod corpus;
+mod photos;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result, ensure};
+use clap::Parser;
+use storybank_archive::{Archive, Config, NoProgress};
+
+/// Benchmarks of Storybank's ingestion.
+#[derive(Debug, Parser)]
+struct Args {
+    /// How many text stories to ingest.
+    #[arg(long, default_value_t = 20_000)]
+    text_stories: usize,
+    /// How many 12-megapixel photos to ingest.
+    #[arg(long, default_value_t = 40)]
+    photos: usize,
+    /// The sample folder the corpus takes its words and themes from.
+    #[arg(long, default_value = "stories-sample")]
+    sample: PathBuf,
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    println!("machine: {}", machine());
+    let vocabulary = corpus::Vocabulary::from_sample(&args.sample).context("reading the sample folder")?;
+
+    let work = tempfile::tempdir()?;
+    let texts = work.path().join("texts");
+    let started = Instant::now();
+    let bytes = corpus::write_text_corpus(&texts, &vocabulary, args.text_stories, 100, 1000)?;
+    println!(
+        "generated {} text-story manifests ({:.1} MB, 100-1000 words, 9 languages) in {:.1?}",
+        args.text_stories,
+        bytes as f64 / 1e6,
+        started.elapsed()
+    );
+    let archive = Archive::open(Config::new(work.path().join("data-text")))?;
+    let started = Instant::now();
+    let report = archive.ingest_paths(&[texts], &NoProgress)?;
+    let elapsed = started.elapsed();
+    ensure!(
+        report.failed() == 0 && report.ingested() == args.text_stories,
+        "text ingest: {} failed",
+        report.failed()
+    );
+    println!(
+        "text ingest (files -> parse -> store, batches of {}): {} stories in {:.2?} = {:.0} stories/s",
+        storybank_archive::BATCH_SIZE,
+        args.text_stories,
+        elapsed,
+        args.text_stories as f64 / elapsed.as_secs_f64()
+    );
+
+    let photo_dir = work.path().join("photos");
+    std::fs::create_dir_all(&photo_dir)?;
+    let average = photos::write_photo_corpus(&photo_dir, args.photos)?;
+    let archive = Archive::open(Config::new(work.path().join("data-photos")))?;
+    let started = Instant::now();
+    let report = archive.ingest_paths(&[photo_dir], &NoProgress)?;
+    let elapsed = started.elapsed();
+    ensure!(
+        report.failed() == 0 && report.ingested() == args.photos,
+        "photo ingest failed: {:?}",
+        report.items
+    );
+    println!(
+        "photo ingest (4000x3000 JPEG with GPS EXIF, {:.1} MB each -> stripped 1600 px display + 320 px thumbnail): {} photos in {:.2?} = {:.1} photos/s",
+        average as f64 / 1e6,
+        args.photos,
+        elapsed,
+        args.photos as f64 / elapsed.as_secs_f64()
+    );
+    Ok(())
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    format!("{cores} cores, {cpu}")
+}
