@@ -281,15 +281,10 @@ fn killing_a_bulk_ingest_leaves_every_story_once_after_a_rerun() {
     assert_eq!((summaries.len(), sources.len()), (STORIES, STORIES), "every story exactly once");
 }
 
+/// Stories in the store, read beside the running process (the store allows concurrent readers).
 fn count_in(data: &Path) -> u64 {
-    if !data.join(storybank_store_file()).exists() {
+    if !data.join(storybank_store::DATABASE_FILE).exists() {
         return 0;
     }
-    storybank_archive::Archive::open(storybank_archive::Config::new(data))
-        .and_then(|archive| archive.count_stories())
-        .unwrap_or(0)
-}
-
-fn storybank_store_file() -> &'static str {
-    "storybank.sqlite3"
+    storybank_store::Store::open(data).and_then(|store| store.count_stories()).unwrap_or(0)
 }

@@ -4,4 +4,5 @@
 //! `cargo build --bin storybank`).
 
 mod ingest;
+mod search;
 mod support;

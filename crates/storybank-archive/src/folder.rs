@@ -28,18 +28,18 @@ pub const IGNORE_FILE: &str = ".storybankignore";
 /// Name of the taxonomy file imported from the top of an ingested folder.
 pub const TAXONOMY_FILE: &str = "themes.json";
 
-/// Hears about an ingest as it goes; the CLI draws a progress bar with it.
-pub trait IngestProgress: Sync {
-    /// The walk found `total` stories to ingest.
+/// Hears about long work (ingest, reindex) as it goes; the CLI draws a progress bar with it.
+pub trait Progress: Sync {
+    /// There are `total` stories to go through.
     fn started(&self, _total: usize) {}
-    /// `count` more stories are done (stored, found present, or failed).
+    /// `count` more stories are done.
     fn advanced(&self, _count: usize) {}
 }
 
 /// No progress to show.
 #[derive(Debug)]
 pub struct NoProgress;
-impl IngestProgress for NoProgress {}
+impl Progress for NoProgress {}
 
 /// What happened to one source file.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -110,7 +110,7 @@ impl Archive {
     pub fn ingest_paths(
         &self,
         paths: &[PathBuf],
-        progress: &dyn IngestProgress,
+        progress: &dyn Progress,
     ) -> Result<IngestReport, ArchiveError> {
         let mut report = IngestReport::default();
         let mut work = Vec::new();
@@ -166,6 +166,7 @@ impl Archive {
             })
         })?;
         report.items = items;
+        self.commit_index()?;
         Ok(report)
     }
 

@@ -16,10 +16,11 @@
 
 mod error;
 mod folder;
+mod search;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, RwLock};
 
 use chrono::Utc;
 use storybank_domain::{MediaRef, Story, StoryContent, StoryId, Theme, ThemePath};
@@ -28,8 +29,10 @@ use storybank_store::{InsertOutcome, Store, StorySummary};
 
 pub use crate::error::{ArchiveError, ErrorKind};
 pub use crate::folder::{
-    BATCH_SIZE, IGNORE_FILE, IngestItem, IngestProgress, IngestReport, NoProgress, TAXONOMY_FILE,
+    BATCH_SIZE, IGNORE_FILE, IngestItem, IngestReport, NoProgress, Progress, TAXONOMY_FILE,
 };
+pub use crate::search::{SearchHitView, SearchResponse};
+pub use storybank_index::{FacetCount, Facets, SearchRequest, Snippet, Sort};
 
 /// Where the archive lives and what it accepts.
 #[derive(Clone, Debug)]
@@ -79,14 +82,24 @@ pub enum StoryOutcome {
 #[derive(Debug)]
 pub struct Archive {
     store: Mutex<Store>,
+    /// Derived from the store; swapped whole by `reindex`. Lock order: store, then index.
+    index: RwLock<storybank_index::StoryIndex>,
     limits: Limits,
+    data_dir: PathBuf,
 }
 
 impl Archive {
-    /// Opens the archive in `config.data_dir`, creating and migrating it as needed.
+    /// Opens the archive in `config.data_dir`, creating and migrating it as needed, and brings the
+    /// search index up to date (catching up, or rebuilding it when missing or stale).
     pub fn open(config: Config) -> Result<Self, ArchiveError> {
         let store = Store::open(&config.data_dir)?;
-        Ok(Self { store: Mutex::new(store), limits: config.limits })
+        let index = search::open_index(&store, &config.data_dir.join("index"))?;
+        Ok(Self {
+            store: Mutex::new(store),
+            index: RwLock::new(index),
+            limits: config.limits,
+            data_dir: config.data_dir,
+        })
     }
 
     /// What ingestion accepts.
@@ -99,6 +112,29 @@ impl Archive {
         self.store()?
             .story(id)?
             .ok_or_else(|| ArchiveError::new(ErrorKind::NotFound, format!("there is no story {id}")))
+    }
+
+    /// Moves a story to `status` (submitted -> reviewed -> published, back a step, or withdrawn
+    /// from anywhere), in the store and the search index at once.
+    pub fn set_status(&self, id: StoryId, status: storybank_domain::Status) -> Result<Story, ArchiveError> {
+        let mut store = self.store()?;
+        let story = store
+            .story(id)?
+            .ok_or_else(|| ArchiveError::new(ErrorKind::NotFound, format!("there is no story {id}")))?;
+        if !story.status.can_become(status) {
+            return Err(ArchiveError::new(
+                ErrorKind::Conflict,
+                format!("a {} story cannot become {status}; move it one step at a time", story.status),
+            ));
+        }
+        store.set_status(id, status)?;
+        let updated = store
+            .story(id)?
+            .ok_or_else(|| ArchiveError::new(ErrorKind::Internal, "the story vanished while changing it"))?;
+        let index = self.index()?;
+        index.upsert(std::slice::from_ref(&updated)).map_err(search::index_error)?;
+        index.commit(store.last_change()?).map_err(search::index_error)?;
+        Ok(updated)
     }
 
     /// Every story, newest first.
@@ -192,6 +228,14 @@ impl Archive {
             });
         }
         let outcomes = store.insert_stories(&stories, check_provenance)?;
+        // Indexed under the store lock, so an index commit never records a change it lacks.
+        let inserted: Vec<Story> = stories
+            .iter()
+            .zip(&outcomes)
+            .filter(|(_, outcome)| matches!(outcome, InsertOutcome::Inserted(_)))
+            .map(|(story, _)| story.clone())
+            .collect();
+        self.index()?.upsert(&inserted).map_err(search::index_error)?;
         Ok(stories
             .into_iter()
             .zip(outcomes)

@@ -1,6 +1,6 @@
 //! `storybank`: the command line of the Storybank archive.
 //!
-//! Subcommands: `ingest PATH...`, `stories list`, `stories show ID`. Every subcommand works on one
+//! Subcommands: `ingest PATH...`, `search QUERY`, `reindex`, `stories list`, `stories show ID`. Every subcommand works on one
 //! data directory (`--data-dir`, or `STORYBANK_DATA`, or `./storybank-data`). Output for people
 //! goes to standard error and standard output; `--json` gives machine-readable output instead.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -12,8 +12,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use storybank_archive::{Archive, Config, IngestProgress, IngestReport, StoryOutcome};
-use storybank_domain::{Story, StoryContent, StoryId};
+use storybank_archive::{Archive, Config, IngestReport, Progress, SearchRequest, Sort, StoryOutcome};
+use storybank_domain::{Audience, Form, Language, Story, StoryContent, StoryId, StoryType, Tag, ThemePath};
 
 /// Storybank: a story archive and curation tool for Community Reporting.
 #[derive(Debug, Parser)]
@@ -39,11 +39,86 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Search the stories an audience may see. An empty QUERY lists them all (browsing).
+    Search(Box<SearchArgs>),
+    /// Rebuild the search index from the store into a new folder and swap it in.
+    Reindex,
     /// Read the stories in the archive.
     Stories {
         #[command(subcommand)]
         command: StoriesCommand,
     },
+}
+
+#[derive(Debug, clap::Args)]
+struct SearchArgs {
+    /// Words, "phrases", AND/OR/NOT (or -word), (groups) and prefix*.
+    #[arg(default_value = "")]
+    query: String,
+    /// Only stories with this theme or a sub-theme (repeat for any of several).
+    #[arg(long = "theme", value_name = "PATH")]
+    themes: Vec<String>,
+    /// Only stories with this tag (repeat for any of several).
+    #[arg(long = "tag", value_name = "TAG")]
+    tags: Vec<String>,
+    /// Only this form: text, transcript or image (repeatable).
+    #[arg(long = "form", value_name = "FORM")]
+    forms: Vec<String>,
+    /// Only this story type: snapshot, dialogue, monologue, written or photo (repeatable).
+    #[arg(long = "type", value_name = "STORY_TYPE")]
+    story_types: Vec<String>,
+    /// Only this language, e.g. fi (repeatable); the query is analysed for it.
+    #[arg(long = "lang", value_name = "L")]
+    languages: Vec<String>,
+    /// Only stories from this place (case and accents ignored).
+    #[arg(long)]
+    place: Option<String>,
+    /// Recorded on or after this date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    from: Option<chrono::NaiveDate>,
+    /// Recorded on or before this date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    to: Option<chrono::NaiveDate>,
+    /// Who is asking: curator, commissioner or public.
+    #[arg(long = "as", default_value = "curator", value_name = "AUDIENCE")]
+    audience: String,
+    /// Order: relevance or date.
+    #[arg(long, default_value = "relevance")]
+    sort: String,
+    /// How many hits.
+    #[arg(long, default_value_t = 20)]
+    limit: usize,
+    /// Hits to skip (for the next page).
+    #[arg(long, default_value_t = 0)]
+    offset: usize,
+    /// Print JSON: total, hits and facets.
+    #[arg(long)]
+    json: bool,
+}
+
+impl SearchArgs {
+    fn request(&self) -> Result<SearchRequest> {
+        let audience = Audience::parse(&self.audience)?;
+        let mut request = SearchRequest::new(self.query.clone(), audience, chrono::Utc::now().date_naive());
+        request.themes = self.themes.iter().map(|t| ThemePath::parse(t)).collect::<Result<_, _>>()?;
+        request.tags = self.tags.iter().map(|t| Tag::parse(t)).collect::<Result<_, _>>()?;
+        request.forms = self.forms.iter().map(|f| Form::parse(f)).collect::<Result<_, _>>()?;
+        request.story_types =
+            self.story_types.iter().map(|t| StoryType::parse(t)).collect::<Result<_, _>>()?;
+        request.languages = self.languages.iter().map(|l| Language::parse(l)).collect::<Result<_, _>>()?;
+        request.place = self.place.clone();
+        request.from = self.from;
+        request.to = self.to;
+        request.sort = match self.sort.as_str() {
+            "relevance" => Sort::Relevance,
+            "date" => Sort::Date,
+            other => anyhow::bail!("--sort {other:?} is not one of: relevance, date"),
+        };
+        anyhow::ensure!(self.limit >= 1, "--limit must be at least 1");
+        request.limit = self.limit;
+        request.offset = self.offset;
+        Ok(request)
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -87,6 +162,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         .with_context(|| format!("cannot open the archive in {}", cli.data_dir.display()))?;
     match cli.command {
         Command::Ingest { paths, json } => ingest(&archive, &paths, json),
+        Command::Search(args) => search(&archive, &args),
+        Command::Reindex => reindex(&archive),
         Command::Stories { command: StoriesCommand::List { json } } => list(&archive, json),
         Command::Stories { command: StoriesCommand::Show { id, json } } => show(&archive, &id, json),
     }
@@ -95,7 +172,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
 /// A progress bar on standard error, drawn only when it is a terminal.
 struct Bar(ProgressBar);
 
-impl IngestProgress for Bar {
+impl Progress for Bar {
     fn started(&self, total: usize) {
         self.0.set_length(total as u64);
     }
@@ -104,19 +181,78 @@ impl IngestProgress for Bar {
     }
 }
 
-fn ingest(archive: &Archive, paths: &[PathBuf], json: bool) -> Result<ExitCode> {
+/// A progress bar for `verb`, on standard error when it is a terminal.
+fn progress_bar(verb: &str) -> Bar {
     let target = if std::io::stderr().is_terminal() {
         ProgressDrawTarget::stderr()
     } else {
         ProgressDrawTarget::hidden()
     };
-    let bar = ProgressBar::with_draw_target(Some(0), target).with_style(
-        ProgressStyle::with_template(
-            "{spinner} ingesting {bar:30} {pos}/{len} stories ({per_sec}, {eta} left)",
-        )
-        .expect("the progress template is valid"),
-    );
-    let progress = Bar(bar);
+    let template =
+        format!("{{spinner}} {verb} {{bar:30}} {{pos}}/{{len}} stories ({{per_sec}}, {{eta}} left)");
+    let style = ProgressStyle::with_template(&template).expect("the progress template is valid");
+    Bar(ProgressBar::with_draw_target(Some(0), target).with_style(style))
+}
+
+fn reindex(archive: &Archive) -> Result<ExitCode> {
+    let progress = progress_bar("indexing");
+    let count = archive.reindex(&progress)?;
+    progress.0.finish_and_clear();
+    println!("search index rebuilt: {count} stories");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn search(archive: &Archive, args: &SearchArgs) -> Result<ExitCode> {
+    let response = archive.search(&args.request()?)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&response)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let shown = args.offset + response.hits.len();
+    println!("{} stories match; showing {}-{}", response.total, (args.offset + 1).min(shown), shown);
+    for hit in &response.hits {
+        println!();
+        println!("{}  {}", hit.id, hit.title);
+        let place = hit.place.as_deref().unwrap_or("-");
+        let day = hit.recorded_on.map(|d| d.to_string()).unwrap_or_else(|| "-".into());
+        println!("    {} / {} / {} / {place} / {day}", hit.form, hit.story_type, hit.language);
+        if !hit.themes.is_empty() {
+            println!(
+                "    themes: {}",
+                hit.themes.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+            );
+        }
+        if let Some(snippet) = &hit.snippet {
+            let mut marked = String::new();
+            let mut last = 0;
+            for (start, end) in &snippet.highlights {
+                marked.push_str(&snippet.text[last..*start]);
+                marked.push('[');
+                marked.push_str(&snippet.text[*start..*end]);
+                marked.push(']');
+                last = *end;
+            }
+            marked.push_str(&snippet.text[last..]);
+            println!("    {}", marked.replace('\n', " "));
+        }
+    }
+    let facets = &response.facets;
+    let line = |name: &str, counts: &[storybank_archive::FacetCount]| {
+        if !counts.is_empty() {
+            let parts: Vec<String> = counts.iter().map(|c| format!("{} ({})", c.value, c.count)).collect();
+            println!("{name}: {}", parts.join(", "));
+        }
+    };
+    println!();
+    line("themes", &facets.themes);
+    line("forms", &facets.forms);
+    line("languages", &facets.languages);
+    line("types", &facets.story_types);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn ingest(archive: &Archive, paths: &[PathBuf], json: bool) -> Result<ExitCode> {
+    let progress = progress_bar("ingesting");
     let report = archive.ingest_paths(paths, &progress)?;
     progress.0.finish_and_clear();
     if json {

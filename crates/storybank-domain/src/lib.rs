@@ -13,6 +13,7 @@
 //! # Ok::<(), storybank_domain::DomainError>(())
 //! ```
 
+mod audience;
 mod consent;
 mod error;
 mod language;
@@ -23,6 +24,7 @@ mod theme;
 mod transcript;
 mod vocab;
 
+pub use audience::Audience;
 pub use consent::{Consent, ConsentScope, IdentifyAs, effective_scope};
 pub use error::DomainError;
 pub use language::{Language, SUPPORTED_LANGUAGES};

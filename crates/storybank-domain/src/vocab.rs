@@ -2,8 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::DomainError;
-
 /// Declares a closed vocabulary once: the enum, its wire names, parsing and display.
 macro_rules! vocabulary {
     ($(#[$meta:meta])* $name:ident, $field:literal, { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
@@ -22,11 +20,11 @@ macro_rules! vocabulary {
             }
 
             /// Reads a name (case-insensitive, surrounding space ignored).
-            pub fn parse(raw: &str) -> Result<Self, DomainError> {
+            pub fn parse(raw: &str) -> Result<Self, $crate::DomainError> {
                 let wanted = raw.trim().to_ascii_lowercase();
                 match wanted.as_str() {
                     $($text => Ok($name::$variant),)+
-                    _ => Err(DomainError::Unknown {
+                    _ => Err($crate::DomainError::Unknown {
                         field: $field,
                         value: raw.to_owned(),
                         allowed: &[$($text),+],
@@ -42,7 +40,7 @@ macro_rules! vocabulary {
         }
 
         impl std::str::FromStr for $name {
-            type Err = DomainError;
+            type Err = $crate::DomainError;
             fn from_str(raw: &str) -> Result<Self, Self::Err> { Self::parse(raw) }
         }
     };

@@ -168,6 +168,53 @@ impl Store {
             .query_row("SELECT coalesce(max(seq), 0) FROM story_changes", [], |row| row.get(0))?)
     }
 
+    /// The stories changed after change `seq`, with the last change's number (for the index to
+    /// catch up), in change order, each story once.
+    pub fn changes_since(&self, seq: i64) -> Result<(Vec<StoryId>, i64), StoreError> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT story_id, max(seq) AS last FROM story_changes WHERE seq > ?1 GROUP BY story_id ORDER BY last",
+        )?;
+        let rows = statement.query_map([seq], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))?;
+        let mut ids = Vec::new();
+        let mut last = seq;
+        for row in rows {
+            let (id, change) = row?;
+            ids.push(Columns { id: &id }.parse("id", &id, StoryId::parse)?);
+            last = last.max(change);
+        }
+        Ok((ids, last))
+    }
+
+    /// Sets a story's status (the caller has checked the move is allowed), logging the change.
+    /// Returns false when there is no such story.
+    pub fn set_status(&mut self, id: StoryId, status: Status) -> Result<bool, StoreError> {
+        let transaction = self.connection.transaction()?;
+        let now = timestamp(Utc::now());
+        let changed = transaction
+            .prepare_cached("UPDATE stories SET status = ?2, updated_at = ?3 WHERE id = ?1")?
+            .execute(params![id.to_string(), status.as_str(), now])?;
+        if changed == 0 {
+            return Ok(false);
+        }
+        transaction
+            .prepare_cached("INSERT INTO story_changes (story_id, kind, at) VALUES (?1, 'status', ?2)")?
+            .execute(params![id.to_string(), now])?;
+        transaction.commit()?;
+        Ok(true)
+    }
+
+    /// Every story's id, oldest first.
+    pub fn story_ids(&self) -> Result<Vec<StoryId>, StoreError> {
+        let mut statement = self.connection.prepare_cached("SELECT id FROM stories ORDER BY id")?;
+        let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
+        let mut ids = Vec::new();
+        for row in rows {
+            let id = row?;
+            ids.push(Columns { id: &id }.parse("id", &id, StoryId::parse)?);
+        }
+        Ok(ids)
+    }
+
     fn assemble(&self, row: StoryRow) -> Result<Story, StoreError> {
         let row = row.parse()?;
         let id_text = row.id.to_string();

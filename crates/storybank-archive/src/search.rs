@@ -1,0 +1,221 @@
+//! Search and the index's upkeep: catching up with the store, rebuilding, answering queries.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use storybank_domain::{Form, Language, Story, StoryId, StoryType, Tag, ThemePath, Title};
+use storybank_index::{Facets, Opened, SearchRequest, Snippet, StoryIndex};
+use storybank_store::Store;
+
+use crate::{Archive, ArchiveError, ErrorKind, Progress};
+
+/// Stories loaded and indexed per step of a rebuild or catch-up.
+const INDEX_CHUNK: usize = 512;
+
+/// A search hit with what a result list shows, read from the store.
+#[derive(Clone, Debug, Serialize)]
+pub struct SearchHitView {
+    /// The story.
+    pub id: StoryId,
+    /// Its title.
+    pub title: Title,
+    /// Where it came from (the provenance path).
+    pub source: Option<String>,
+    /// BM25 score (0 when sorted by date).
+    pub score: f32,
+    /// The matched words in context, when the query has words.
+    pub snippet: Option<Snippet>,
+    /// Its themes.
+    pub themes: Vec<ThemePath>,
+    /// Its tags.
+    pub tags: Vec<Tag>,
+    /// Its form.
+    pub form: Form,
+    /// Its story type.
+    pub story_type: StoryType,
+    /// Its language.
+    pub language: Language,
+    /// Where.
+    pub place: Option<String>,
+    /// When.
+    pub recorded_on: Option<NaiveDate>,
+}
+
+/// The answer to a search: `total`, this page's `hits`, and `facets` over all matches.
+#[derive(Clone, Debug, Serialize)]
+pub struct SearchResponse {
+    /// How many stories match.
+    pub total: usize,
+    /// This page.
+    pub hits: Vec<SearchHitView>,
+    /// Counts of themes (every level), forms, languages and story types.
+    pub facets: Facets,
+}
+
+pub(crate) fn index_error(err: storybank_index::IndexError) -> ArchiveError {
+    match err {
+        storybank_index::IndexError::Invalid(message) => ArchiveError::new(ErrorKind::Invalid, message),
+        storybank_index::IndexError::Locked => ArchiveError::new(
+            ErrorKind::Conflict,
+            "another storybank process is using this data directory (its search index is locked); stop it, or use its web pages or API, and try again",
+        ),
+        other => ArchiveError::new(ErrorKind::Internal, other.to_string()),
+    }
+}
+
+/// Opens the index under `root`, bringing it up to date with `store`: catches up on changes it
+/// lacks, or rebuilds it when it is missing, corrupt or of another schema version.
+pub(crate) fn open_index(store: &Store, root: &std::path::Path) -> Result<StoryIndex, ArchiveError> {
+    match StoryIndex::open(root).map_err(index_error)? {
+        Opened::Existing { index, last_change } => {
+            catch_up(store, &index, last_change)?;
+            Ok(index)
+        }
+        Opened::Fresh { index, reason } => {
+            tracing::info!(reason, "building the search index from the store");
+            fill(store, &index, &crate::NoProgress)?;
+            index.publish().map_err(index_error)?;
+            Ok(index)
+        }
+    }
+}
+
+/// Indexes every story changed after `last_change`.
+fn catch_up(store: &Store, index: &StoryIndex, last_change: i64) -> Result<(), ArchiveError> {
+    let (ids, last) = store.changes_since(last_change)?;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    tracing::info!(
+        stories = ids.len(),
+        from = last_change,
+        to = last,
+        "catching the search index up with the store"
+    );
+    for chunk in ids.chunks(INDEX_CHUNK) {
+        let mut stories = Vec::with_capacity(chunk.len());
+        for id in chunk {
+            match store.story(*id)? {
+                Some(story) => stories.push(story),
+                None => index.delete(*id).map_err(index_error)?,
+            }
+        }
+        index.upsert(&stories).map_err(index_error)?;
+    }
+    index.commit(last).map_err(index_error)
+}
+
+/// Indexes every story of the store into `index` (a fresh generation) and commits.
+fn fill(store: &Store, index: &StoryIndex, progress: &dyn Progress) -> Result<(), ArchiveError> {
+    // Every change up to here is in what we read next; later ones are caught up after.
+    let last_change = store.last_change()?;
+    let ids = store.story_ids()?;
+    progress.started(ids.len());
+    for chunk in ids.chunks(INDEX_CHUNK) {
+        let mut stories = Vec::with_capacity(chunk.len());
+        for id in chunk {
+            stories.extend(store.story(*id)?);
+        }
+        index.upsert(&stories).map_err(index_error)?;
+        progress.advanced(chunk.len());
+    }
+    index.commit(last_change).map_err(index_error)
+}
+
+impl Archive {
+    /// Searches the stories the request's audience may see.
+    pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse, ArchiveError> {
+        // Locks are always taken store first, then index.
+        let store = self.store()?;
+        let index = self.index()?;
+        let results = index.search(request).map_err(index_error)?;
+        let mut hits = Vec::with_capacity(results.hits.len());
+        for hit in results.hits {
+            let Some(story) = store.story(hit.id)? else {
+                tracing::warn!(story = %hit.id, "the index returned a story the store does not have");
+                continue;
+            };
+            // The index already applied the audience's rules; the store's data has the last word.
+            if !request.audience.may_see(&story, request.today) {
+                tracing::warn!(story = %hit.id, "the index returned a story its audience may not see");
+                continue;
+            }
+            let snippet = index.snippet(request, &story, 180).map_err(index_error)?;
+            hits.push(view(story, hit.score, snippet));
+        }
+        Ok(SearchResponse { total: results.total, hits, facets: results.facets })
+    }
+
+    /// Stories like `id` that `audience` may see.
+    pub fn more_like_this(
+        &self,
+        id: StoryId,
+        audience: storybank_domain::Audience,
+        today: NaiveDate,
+        limit: usize,
+    ) -> Result<Vec<SearchHitView>, ArchiveError> {
+        let store = self.store()?;
+        let story = store.story(id)?.filter(|story| audience.may_see(story, today));
+        let Some(story) = story else {
+            return Err(ArchiveError::new(ErrorKind::NotFound, format!("there is no story {id}")));
+        };
+        let hits = self.index()?.more_like_this(&story, audience, today, limit).map_err(index_error)?;
+        let mut views = Vec::new();
+        for hit in hits {
+            if let Some(similar) = store.story(hit.id)?
+                && audience.may_see(&similar, today)
+            {
+                views.push(view(similar, hit.score, None));
+            }
+        }
+        Ok(views)
+    }
+
+    /// Rebuilds the search index from the store into a new folder and swaps it in atomically.
+    /// Searches keep working on the old index until the swap.
+    pub fn reindex(&self, progress: &dyn Progress) -> Result<u64, ArchiveError> {
+        let fresh = StoryIndex::create_generation(&self.data_dir.join("index")).map_err(index_error)?;
+        {
+            let store = self.store()?;
+            fill(&store, &fresh, progress)?;
+            // Stories stored while we were filling are caught up before the swap.
+            catch_up(&store, &fresh, fresh.last_change().map_err(index_error)?)?;
+            let mut live = self
+                .index
+                .write()
+                .map_err(|_| ArchiveError::new(ErrorKind::Internal, "the index lock was poisoned"))?;
+            fresh.publish().map_err(index_error)?;
+            let count = fresh.num_stories();
+            *live = fresh;
+            Ok(count)
+        }
+    }
+
+    /// Commits what was indexed since the last commit, recording the store's last change.
+    pub(crate) fn commit_index(&self) -> Result<(), ArchiveError> {
+        let store = self.store()?;
+        let last_change = store.last_change()?;
+        self.index()?.commit(last_change).map_err(index_error)
+    }
+
+    pub(crate) fn index(&self) -> Result<std::sync::RwLockReadGuard<'_, StoryIndex>, ArchiveError> {
+        self.index.read().map_err(|_| ArchiveError::new(ErrorKind::Internal, "the index lock was poisoned"))
+    }
+}
+
+fn view(story: Story, score: f32, snippet: Option<Snippet>) -> SearchHitView {
+    let form = story.form();
+    SearchHitView {
+        id: story.id,
+        title: story.details.title,
+        source: story.provenance,
+        score,
+        snippet,
+        themes: story.details.themes,
+        tags: story.details.tags,
+        form,
+        story_type: story.details.story_type,
+        language: story.details.language,
+        place: story.details.place.map(|place| place.to_string()),
+        recorded_on: story.details.recorded_on,
+    }
+}

@@ -1,0 +1,272 @@
+//! The search index: the only crate that knows tantivy.
+//!
+//! [`StoryIndex`] is derived from the store and can always be rebuilt from it. It lives in
+//! `DATA/index/<generation>/`, with `DATA/index/CURRENT` naming the live generation, so a rebuild
+//! fills a new generation and swaps it in with one atomic rename. Each commit records in its
+//! payload the schema version and the last store change it contains, so on start the archive knows
+//! what to catch up on, and an index of another schema version (or a missing or corrupt one) is
+//! rebuilt.
+//!
+//! Each story's text is analysed with its language's Snowball stemmer (en, fi, sv, nl, et, it, es,
+//! pl, hu) and also folded (no diacritics, no stemming); titles are folded. Queries search the
+//! languages asked for (all by default), exact forms ranking above folded and fuzzy ones. Story
+//! text is never stored in the index: snippets are made from the store's text.
+
+mod analysis;
+mod error;
+mod query;
+mod request;
+mod schema;
+mod search;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, RwLock};
+
+use serde::{Deserialize, Serialize};
+use storybank_domain::{Story, StoryId};
+use tantivy::directory::MmapDirectory;
+use tantivy::schema::Facet;
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Term};
+
+pub use crate::error::IndexError;
+pub use crate::request::{FacetCount, Facets, Hit, SearchRequest, SearchResults, Snippet, Sort};
+use crate::schema::Fields;
+pub use crate::schema::SCHEMA_VERSION;
+
+const CURRENT_FILE: &str = "CURRENT";
+const WRITER_MEMORY: usize = 192 * 1024 * 1024;
+
+/// What an index's commit payload records.
+#[derive(Debug, Serialize, Deserialize)]
+struct Payload {
+    schema: u32,
+    last_change: i64,
+}
+
+/// The search index over the archive's stories.
+pub struct StoryIndex {
+    index: Index,
+    fields: Fields,
+    writer: Mutex<IndexWriter>,
+    reader: IndexReader,
+    /// Theme facets that have sub-themes in the index, so facet counts reach every level.
+    theme_parents: RwLock<Vec<Facet>>,
+    root: PathBuf,
+    generation: String,
+}
+
+impl std::fmt::Debug for StoryIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoryIndex").field("root", &self.root).field("generation", &self.generation).finish()
+    }
+}
+
+/// How [`StoryIndex::open`] found the index.
+#[derive(Debug)]
+pub enum Opened {
+    /// A usable index containing every store change up to `last_change`.
+    Existing {
+        /// The index.
+        index: StoryIndex,
+        /// The last store change it contains.
+        last_change: i64,
+    },
+    /// A new, empty index (the old one was missing, unreadable or of another schema version):
+    /// fill it from the store, commit, then [`StoryIndex::publish`] it.
+    Fresh {
+        /// The empty index.
+        index: StoryIndex,
+        /// Why the old one could not be used.
+        reason: String,
+    },
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> IndexError + '_ {
+    move |source| IndexError::Io { path: path.to_owned(), source }
+}
+
+impl StoryIndex {
+    /// Opens the live index under `root` (e.g. `DATA/index`), or makes a fresh one when it is
+    /// missing, corrupt or of another schema version.
+    pub fn open(root: &Path) -> Result<Opened, IndexError> {
+        fs::create_dir_all(root).map_err(io_error(root))?;
+        let current = fs::read_to_string(root.join(CURRENT_FILE)).ok().map(|name| name.trim().to_owned());
+        let reason = match current {
+            None => "there is no index yet".to_owned(),
+            Some(generation) if !is_generation_name(&generation) => format!("CURRENT names {generation:?}"),
+            Some(generation) => match Self::open_generation(root, &generation) {
+                Ok((index, Some(payload))) if payload.schema == SCHEMA_VERSION => {
+                    return Ok(Opened::Existing { index, last_change: payload.last_change });
+                }
+                Ok((_, Some(payload))) => {
+                    format!(
+                        "the index has schema version {}, this build writes {SCHEMA_VERSION}",
+                        payload.schema
+                    )
+                }
+                Ok((_, None)) => "the index has no commit of this version".to_owned(),
+                // Never rebuild (and delete) an index another process is using.
+                Err(IndexError::Tantivy(tantivy::TantivyError::LockFailure(..))) => {
+                    return Err(IndexError::Locked);
+                }
+                Err(err) => format!("the index cannot be opened ({err})"),
+            },
+        };
+        Ok(Opened::Fresh { index: Self::create_generation(root)?, reason })
+    }
+
+    /// Makes a new, empty generation under `root`, not yet live.
+    pub fn create_generation(root: &Path) -> Result<StoryIndex, IndexError> {
+        let generation = format!("gen-{}", uuid_like());
+        let dir = root.join(&generation);
+        fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+        let fields = Fields::new();
+        let directory = MmapDirectory::open(&dir).map_err(|err| IndexError::Invalid(err.to_string()))?;
+        let index = Index::create(directory, fields.schema.clone(), tantivy::IndexSettings::default())?;
+        Self::assemble(index, fields, root, generation)
+    }
+
+    fn open_generation(root: &Path, generation: &str) -> Result<(StoryIndex, Option<Payload>), IndexError> {
+        let index = Index::open_in_dir(root.join(generation))?;
+        let fields = Fields::new();
+        if index.schema() != fields.schema {
+            return Err(IndexError::Invalid("its schema differs from this build's".into()));
+        }
+        let payload = index.load_metas()?.payload.and_then(|payload| serde_json::from_str(&payload).ok());
+        Ok((Self::assemble(index, fields, root, generation.to_owned())?, payload))
+    }
+
+    fn assemble(
+        index: Index,
+        fields: Fields,
+        root: &Path,
+        generation: String,
+    ) -> Result<StoryIndex, IndexError> {
+        analysis::register(&index);
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+        let writer = index.writer_with_num_threads(threads, WRITER_MEMORY)?;
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let story_index = StoryIndex {
+            index,
+            fields,
+            writer: Mutex::new(writer),
+            reader,
+            theme_parents: RwLock::new(Vec::new()),
+            root: root.to_owned(),
+            generation,
+        };
+        story_index.refresh_theme_parents()?;
+        Ok(story_index)
+    }
+
+    /// Makes this generation the live one (an atomic rename of `CURRENT`) and deletes the others.
+    pub fn publish(&self) -> Result<(), IndexError> {
+        let temporary = self.root.join("CURRENT.tmp");
+        fs::write(&temporary, &self.generation).map_err(io_error(&temporary))?;
+        fs::File::open(&temporary).and_then(|file| file.sync_all()).map_err(io_error(&temporary))?;
+        fs::rename(&temporary, self.root.join(CURRENT_FILE)).map_err(io_error(&self.root))?;
+        if let Ok(root) = fs::File::open(&self.root) {
+            let _ = root.sync_all();
+        }
+        for entry in fs::read_dir(&self.root).map_err(io_error(&self.root))?.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if is_generation_name(&name)
+                && name != self.generation
+                && let Err(err) = fs::remove_dir_all(entry.path())
+            {
+                tracing::warn!(generation = name, error = %err, "could not remove an old index generation");
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds or replaces stories (by id). Visible to searches after the next [`commit`](Self::commit).
+    pub fn upsert(&self, stories: &[Story]) -> Result<(), IndexError> {
+        let writer = self.writer()?;
+        for story in stories {
+            writer.delete_term(Term::from_field_text(self.fields.id, &story.id.to_string()));
+            writer.add_document(self.fields.document(story))?;
+        }
+        Ok(())
+    }
+
+    /// Removes a story. Visible after the next commit.
+    pub fn delete(&self, id: StoryId) -> Result<(), IndexError> {
+        self.writer()?.delete_term(Term::from_field_text(self.fields.id, &id.to_string()));
+        Ok(())
+    }
+
+    /// Commits everything added since the last commit, recording `last_change` (the store's change
+    /// sequence number the index now contains), and makes it visible to searches.
+    pub fn commit(&self, last_change: i64) -> Result<(), IndexError> {
+        let payload = serde_json::to_string(&Payload { schema: SCHEMA_VERSION, last_change })
+            .map_err(|err| IndexError::Invalid(err.to_string()))?;
+        {
+            let mut writer = self.writer()?;
+            let mut prepared = writer.prepare_commit()?;
+            prepared.set_payload(&payload);
+            prepared.commit()?;
+        }
+        self.reader.reload()?;
+        self.refresh_theme_parents()
+    }
+
+    /// The last store change the committed index contains.
+    pub fn last_change(&self) -> Result<i64, IndexError> {
+        let payload = self.index.load_metas()?.payload;
+        Ok(payload.and_then(|p| serde_json::from_str::<Payload>(&p).ok()).map_or(0, |p| p.last_change))
+    }
+
+    /// How many stories the committed index holds.
+    pub fn num_stories(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// The folder of this generation.
+    pub fn path(&self) -> PathBuf {
+        self.root.join(&self.generation)
+    }
+
+    fn writer(&self) -> Result<std::sync::MutexGuard<'_, IndexWriter>, IndexError> {
+        self.writer.lock().map_err(|_| IndexError::Invalid("the index writer lock was poisoned".into()))
+    }
+
+    /// Reads the theme facets in the committed index and keeps those with sub-themes.
+    fn refresh_theme_parents(&self) -> Result<(), IndexError> {
+        let searcher = self.reader.searcher();
+        let mut parents = std::collections::BTreeSet::new();
+        parents.insert(Facet::root());
+        for segment in searcher.segment_readers() {
+            let inverted = segment.inverted_index(self.fields.themes)?;
+            let mut stream = inverted.terms().stream().map_err(io_error(&self.root))?;
+            while stream.advance() {
+                let Ok(facet) = Facet::from_encoded(stream.key().to_vec()) else { continue };
+                if let Some(parent) = facet_parent(&facet) {
+                    parents.insert(parent);
+                }
+            }
+        }
+        if let Ok(mut slot) = self.theme_parents.write() {
+            *slot = parents.into_iter().collect();
+        }
+        Ok(())
+    }
+}
+
+fn facet_parent(facet: &Facet) -> Option<Facet> {
+    let path = facet.to_path();
+    (path.len() > 1).then(|| Facet::from_path(&path[..path.len() - 1]))
+}
+
+fn is_generation_name(name: &str) -> bool {
+    name.strip_prefix("gen-")
+        .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+}
+
+/// A unique, sortable generation suffix: nanoseconds since the epoch and the process id.
+fn uuid_like() -> String {
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    format!("{nanos:x}-{:x}", std::process::id())
+}

@@ -1,0 +1,177 @@
+//! The index schema, in one place: which fields exist, how each is analysed, and how a story
+//! becomes a document. Story text is indexed but never stored: hits are read from the store.
+
+use chrono::{NaiveDate, NaiveTime};
+use storybank_domain::{ConsentScope, Story, StoryContent, ThemePath};
+use tantivy::schema::{
+    FAST, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
+    TextOptions,
+};
+use tantivy::{DateTime, TantivyDocument};
+
+use crate::analysis::{self, FOLDED, KEYWORD, PLAIN, STEMMED_LANGUAGES};
+
+/// Bumped whenever the schema or the analysis changes: an index of another version is rebuilt.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The fields of the index.
+#[derive(Clone, Debug)]
+pub(crate) struct Fields {
+    pub schema: Schema,
+    /// The story id (stored: the only stored field).
+    pub id: Field,
+    /// Title, folded (no stemming).
+    pub title: Field,
+    /// Full text per stemmed language, in `STEMMED_LANGUAGES` order.
+    pub text_by_language: Vec<(String, Field)>,
+    /// Full text of stories in other or unknown languages (lowercased, not stemmed).
+    pub text_plain: Field,
+    /// Full text, folded (no diacritics, no stemming): every story.
+    pub text_folded: Field,
+    /// Themes as a hierarchical facet (`/health/mental-health`).
+    pub themes: Field,
+    /// Form, language and story type as facets (`/form/text`, `/language/fi`, `/type/dialogue`).
+    pub meta: Field,
+    pub tags: Field,
+    pub form: Field,
+    pub story_type: Field,
+    pub language: Field,
+    pub place: Field,
+    pub status: Field,
+    /// The consent scope as recorded; `internal` when consent is missing.
+    pub scope: Field,
+    /// The last day consent applies (far future when it does not expire; the epoch when missing).
+    pub consent_until: Field,
+    /// `consent-missing`, `alt-text-missing`: what curators' queues look for.
+    pub flags: Field,
+    pub recorded_on: Field,
+    /// `recorded_on`, or the day the story was stored: what sorting by date uses.
+    pub sort_date: Field,
+}
+
+fn text(analyzer: &str, positions: bool) -> TextOptions {
+    let record =
+        if positions { IndexRecordOption::WithFreqsAndPositions } else { IndexRecordOption::WithFreqs };
+    TextOptions::default()
+        .set_indexing_options(TextFieldIndexing::default().set_tokenizer(analyzer).set_index_option(record))
+}
+
+impl Fields {
+    pub(crate) fn new() -> Self {
+        let mut builder = Schema::builder();
+        let id = builder.add_text_field("id", STRING | STORED | FAST);
+        let title = builder.add_text_field("title", text(FOLDED, true));
+        let text_by_language = STEMMED_LANGUAGES
+            .iter()
+            .map(|(code, _)| {
+                let name = format!("text_{code}");
+                (
+                    code.to_string(),
+                    builder.add_text_field(&name, text(&analysis::stemmed_analyzer_name(code), true)),
+                )
+            })
+            .collect();
+        let text_plain = builder.add_text_field("text_plain", text(PLAIN, true));
+        let text_folded = builder.add_text_field("text_folded", text(FOLDED, true));
+        let themes = builder.add_facet_field("themes", FacetOptions::default());
+        let meta = builder.add_facet_field("meta", FacetOptions::default());
+        let tags = builder.add_text_field("tags", STRING);
+        let form = builder.add_text_field("form", STRING);
+        let story_type = builder.add_text_field("story_type", STRING);
+        let language = builder.add_text_field("language", STRING);
+        let place = builder.add_text_field("place", text(KEYWORD, false));
+        let status = builder.add_text_field("status", STRING);
+        let scope = builder.add_text_field("scope", STRING);
+        let consent_until = builder.add_date_field("consent_until", INDEXED | FAST);
+        let flags = builder.add_text_field("flags", STRING);
+        let recorded_on = builder.add_date_field("recorded_on", INDEXED | FAST);
+        let sort_date = builder.add_date_field("sort_date", INDEXED | FAST);
+        Self {
+            schema: builder.build(),
+            id,
+            title,
+            text_by_language,
+            text_plain,
+            text_folded,
+            themes,
+            meta,
+            tags,
+            form,
+            story_type,
+            language,
+            place,
+            status,
+            scope,
+            consent_until,
+            flags,
+            recorded_on,
+            sort_date,
+        }
+    }
+
+    /// The stemmed text field of a language, if it has one.
+    pub(crate) fn text_field_for(&self, language: &str) -> Option<Field> {
+        self.text_by_language.iter().find(|(code, _)| code == language).map(|(_, field)| *field)
+    }
+
+    /// Turns a story into its document.
+    pub(crate) fn document(&self, story: &Story) -> TantivyDocument {
+        let details = &story.details;
+        let mut document = TantivyDocument::default();
+        document.add_text(self.id, story.id.to_string());
+        document.add_text(self.title, details.title.as_str());
+        let full_text = story.content.full_text();
+        let language_field = self.text_field_for(details.language.as_str()).unwrap_or(self.text_plain);
+        document.add_text(language_field, &full_text);
+        document.add_text(self.text_folded, &full_text);
+        for theme in &details.themes {
+            document.add_facet(self.themes, theme_facet(theme));
+        }
+        document.add_facet(self.meta, tantivy::schema::Facet::from_path(["form", story.form().as_str()]));
+        document
+            .add_facet(self.meta, tantivy::schema::Facet::from_path(["language", details.language.as_str()]));
+        document
+            .add_facet(self.meta, tantivy::schema::Facet::from_path(["type", details.story_type.as_str()]));
+        for tag in &details.tags {
+            document.add_text(self.tags, tag.as_str());
+        }
+        document.add_text(self.form, story.form().as_str());
+        document.add_text(self.story_type, details.story_type.as_str());
+        document.add_text(self.language, details.language.as_str());
+        if let Some(place) = &details.place {
+            document.add_text(self.place, place.as_str());
+        }
+        document.add_text(self.status, story.status.as_str());
+        let (scope, until) = match &details.consent {
+            Some(consent) => (consent.scope(), consent.expires_on().unwrap_or(FOREVER)),
+            None => (ConsentScope::Internal, NEVER),
+        };
+        document.add_text(self.scope, scope.as_str());
+        document.add_date(self.consent_until, date(until));
+        if details.consent.is_none() {
+            document.add_text(self.flags, "consent-missing");
+        }
+        if matches!(&story.content, StoryContent::Image { alt_text: None, .. }) {
+            document.add_text(self.flags, "alt-text-missing");
+        }
+        if let Some(recorded_on) = details.recorded_on {
+            document.add_date(self.recorded_on, date(recorded_on));
+        }
+        document.add_date(self.sort_date, date(details.recorded_on.unwrap_or(story.created_at.date_naive())));
+        document
+    }
+}
+
+/// "Consent does not expire." (Index dates are nanoseconds in an i64: they end in 2262.)
+const FOREVER: NaiveDate = NaiveDate::from_ymd_opt(2200, 12, 31).expect("a valid date");
+/// "No consent at all."
+const NEVER: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date");
+
+/// A day as an index date (midnight UTC).
+pub(crate) fn date(day: NaiveDate) -> DateTime {
+    DateTime::from_timestamp_secs(day.and_time(NaiveTime::MIN).and_utc().timestamp())
+}
+
+pub(crate) fn theme_facet(theme: &ThemePath) -> tantivy::schema::Facet {
+    tantivy::schema::Facet::from_path(theme.segments())
+}

@@ -1,0 +1,420 @@
+//! Searching: the query tree becomes tantivy queries over the language fields, filters and the
+//! audience's consent rules are added to every query, and hits come back with facet counts.
+
+use std::ops::Bound;
+
+use storybank_domain::{Audience, ConsentScope, Status, Story, StoryId};
+use tantivy::collector::{Count, FacetCollector, MultiCollector, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, MoreLikeThisQuery, Occur,
+    PhraseQuery, Query, RangeQuery, TermQuery,
+};
+use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
+
+use crate::query::{Node, parse};
+use crate::schema::{date, theme_facet};
+use crate::{FacetCount, Facets, Hit, IndexError, SearchRequest, SearchResults, Snippet, Sort, StoryIndex};
+
+/// Words this long or longer also match with one typo.
+const FUZZY_MIN_CHARS: usize = 5;
+const TITLE_BOOST: f32 = 1.5;
+const FOLDED_BOOST: f32 = 0.6;
+const FUZZY_BOOST: f32 = 0.2;
+
+impl StoryIndex {
+    /// Runs a search. The audience's rules (status and consent) are part of the query.
+    pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, IndexError> {
+        if request.limit == 0 {
+            return Err(IndexError::Invalid("the limit must be at least 1".into()));
+        }
+        let searcher = self.reader.searcher();
+        let words = self.words_query(request)?;
+        let browsing = words.is_none();
+        let query = self.filtered(words, request);
+
+        // A facet collector counts the children of the facets it is given, which may not nest: one
+        // collector per depth gives the counts at every level of the taxonomy in one pass.
+        let parents = self.theme_parents.read().map(|parents| parents.clone()).unwrap_or_default();
+        let mut by_depth: Vec<FacetCollector> = Vec::new();
+        for parent in parents {
+            let depth = if parent.is_root() { 0 } else { parent.to_path().len() };
+            while by_depth.len() <= depth {
+                by_depth.push(FacetCollector::for_field("themes"));
+            }
+            by_depth[depth].add_facet(parent);
+        }
+        let mut themes = MultiCollector::new();
+        let handles: Vec<_> = by_depth.into_iter().map(|collector| themes.add_collector(collector)).collect();
+        let mut meta = FacetCollector::for_field("meta");
+        for group in ["form", "language", "type"] {
+            meta.add_facet(Facet::from_path([group]));
+        }
+        let top = TopDocs::with_limit(request.limit).and_offset(request.offset);
+        let (total, hits, mut theme_fruits, meta_counts) = if request.sort == Sort::Date || browsing {
+            let collector = top.order_by_fast_field::<tantivy::DateTime>("sort_date", Order::Desc);
+            let (total, top, themes, meta) = searcher.search(&query, &(Count, collector, themes, meta))?;
+            (total, top.into_iter().map(|(_, address)| (0.0, address)).collect::<Vec<_>>(), themes, meta)
+        } else {
+            let collector = top.order_by_score();
+            let (total, top, themes, meta) = searcher.search(&query, &(Count, collector, themes, meta))?;
+            (total, top, themes, meta)
+        };
+
+        let mut results =
+            SearchResults { total, hits: Vec::with_capacity(hits.len()), facets: Facets::default() };
+        for (score, address) in hits {
+            results.hits.push(Hit { id: self.story_id(&searcher, address)?, score });
+        }
+        for handle in handles {
+            let counts = handle.extract(&mut theme_fruits);
+            for (facet, count) in counts.get(Facet::root()) {
+                results.facets.themes.push(FacetCount { value: facet.to_path().join("/"), count });
+            }
+            for parent in self.theme_parents.read().map(|p| p.clone()).unwrap_or_default() {
+                if parent.is_root() {
+                    continue;
+                }
+                for (facet, count) in counts.get(parent) {
+                    results.facets.themes.push(FacetCount { value: facet.to_path().join("/"), count });
+                }
+            }
+        }
+        results.facets.themes.sort_by(|a, b| a.value.cmp(&b.value));
+        results.facets.themes.dedup();
+        let group = |name: &str| -> Vec<FacetCount> {
+            let mut counts: Vec<FacetCount> = meta_counts
+                .get(Facet::from_path([name]))
+                .map(|(facet, count)| FacetCount {
+                    value: facet.to_path().last().map(|s| s.to_string()).unwrap_or_default(),
+                    count,
+                })
+                .collect();
+            counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+            counts
+        };
+        results.facets.forms = group("form");
+        results.facets.languages = group("language");
+        results.facets.story_types = group("type");
+        Ok(results)
+    }
+
+    /// A fragment of `story`'s text with the words of `request`'s query marked, or `None` when the
+    /// query has no words.
+    pub fn snippet(
+        &self,
+        request: &SearchRequest,
+        story: &Story,
+        max_chars: usize,
+    ) -> Result<Option<Snippet>, IndexError> {
+        let Some(query) = self.words_query(request)? else {
+            return Ok(None);
+        };
+        let searcher = self.reader.searcher();
+        let text = story.content.full_text();
+        let language_field =
+            self.fields.text_field_for(story.details.language.as_str()).unwrap_or(self.fields.text_plain);
+        let mut best = None;
+        for field in [language_field, self.fields.text_folded] {
+            let mut generator = SnippetGenerator::create(&searcher, query.as_ref(), field)?;
+            generator.set_max_num_chars(max_chars);
+            let snippet = generator.snippet(&text);
+            if !snippet.highlighted().is_empty() {
+                best = Some(snippet);
+                break;
+            }
+            best.get_or_insert(snippet);
+        }
+        Ok(best.filter(|snippet| !snippet.fragment().is_empty()).map(|snippet| Snippet {
+            text: snippet.fragment().to_owned(),
+            highlights: snippet.highlighted().iter().map(|range| (range.start, range.end)).collect(),
+            html: snippet.to_html(),
+        }))
+    }
+
+    /// Stories like `story` (by its distinctive words), that `audience` may see, best first.
+    pub fn more_like_this(
+        &self,
+        story: &Story,
+        audience: Audience,
+        today: chrono::NaiveDate,
+        limit: usize,
+    ) -> Result<Vec<Hit>, IndexError> {
+        let field =
+            self.fields.text_field_for(story.details.language.as_str()).unwrap_or(self.fields.text_plain);
+        let text = story.content.full_text();
+        let like: Box<dyn Query> = Box::new(
+            MoreLikeThisQuery::builder()
+                .with_min_doc_frequency(1)
+                .with_min_term_frequency(1)
+                .with_min_word_length(3)
+                .with_max_query_terms(25)
+                .with_document_fields(vec![(field, vec![tantivy::schema::OwnedValue::Str(text)])]),
+        );
+        let mut request = SearchRequest::new("", audience, today);
+        request.limit = limit + 1;
+        let query = self.filtered(Some(like), &request);
+        let searcher = self.reader.searcher();
+        let top = searcher.search(&query, &TopDocs::with_limit(limit + 1).order_by_score())?;
+        let mut hits = Vec::new();
+        for (score, address) in top {
+            let id = self.story_id(&searcher, address)?;
+            if id != story.id && hits.len() < limit {
+                hits.push(Hit { id, score });
+            }
+        }
+        Ok(hits)
+    }
+
+    fn story_id(&self, searcher: &Searcher, address: DocAddress) -> Result<StoryId, IndexError> {
+        let document: TantivyDocument = searcher.doc(address)?;
+        let raw = document.get_first(self.fields.id).and_then(|value| value.as_str()).unwrap_or_default();
+        StoryId::parse(raw)
+            .map_err(|err| IndexError::Invalid(format!("the index holds a bad story id: {err}")))
+    }
+
+    /// The query for the request's words, or `None` when there are none.
+    fn words_query(&self, request: &SearchRequest) -> Result<Option<Box<dyn Query>>, IndexError> {
+        let Some(node) = parse(&request.query) else {
+            return Ok(None);
+        };
+        let languages: Vec<&str> = request.languages.iter().map(|language| language.as_str()).collect();
+        let mut text_fields: Vec<Field> = self
+            .fields
+            .text_by_language
+            .iter()
+            .filter(|(code, _)| languages.is_empty() || languages.contains(&code.as_str()))
+            .map(|(_, field)| *field)
+            .collect();
+        if languages.is_empty() || languages.iter().any(|code| self.fields.text_field_for(code).is_none()) {
+            text_fields.push(self.fields.text_plain);
+        }
+        let builder = QueryBuilder { index: self, text_fields };
+        builder.build(&node)
+    }
+
+    /// Adds the request's filters and the audience's rules to `words` (or to everything).
+    fn filtered(&self, words: Option<Box<dyn Query>>, request: &SearchRequest) -> Box<dyn Query> {
+        let fields = &self.fields;
+        let term = |field: Field, value: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
+        };
+        let any_of = |queries: Vec<Box<dyn Query>>| -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(queries.into_iter().map(|q| (Occur::Should, q)).collect()))
+        };
+        let mut filters: Vec<Box<dyn Query>> = Vec::new();
+        let mut exclusions: Vec<Box<dyn Query>> = vec![term(fields.status, Status::Withdrawn.as_str())];
+
+        // The audience's rules: what it may see at all.
+        let today = date(request.today);
+        match request.audience {
+            Audience::Curator => {}
+            Audience::Commissioner | Audience::Public => {
+                filters.push(term(fields.status, Status::Published.as_str()));
+                let scopes = if request.audience == Audience::Public {
+                    vec![ConsentScope::Public]
+                } else {
+                    vec![ConsentScope::Commissioners, ConsentScope::Public]
+                };
+                filters.push(any_of(
+                    scopes.into_iter().map(|scope| term(fields.scope, scope.as_str())).collect(),
+                ));
+                filters.push(Box::new(RangeQuery::new(
+                    Bound::Included(Term::from_field_date_for_search(fields.consent_until, today)),
+                    Bound::Unbounded,
+                )));
+            }
+        }
+        if !request.themes.is_empty() {
+            filters.push(any_of(
+                request
+                    .themes
+                    .iter()
+                    .map(|theme| {
+                        Box::new(TermQuery::new(
+                            Term::from_facet(fields.themes, &theme_facet(theme)),
+                            IndexRecordOption::Basic,
+                        )) as Box<dyn Query>
+                    })
+                    .collect(),
+            ));
+        }
+        let mut any_terms = |field: Field, values: Vec<&str>| {
+            if !values.is_empty() {
+                filters.push(any_of(values.into_iter().map(|value| term(field, value)).collect()));
+            }
+        };
+        any_terms(fields.tags, request.tags.iter().map(|tag| tag.as_str()).collect());
+        any_terms(fields.form, request.forms.iter().map(|form| form.as_str()).collect());
+        any_terms(fields.story_type, request.story_types.iter().map(|t| t.as_str()).collect());
+        any_terms(fields.language, request.languages.iter().map(|language| language.as_str()).collect());
+        any_terms(fields.status, request.statuses.iter().map(|status| status.as_str()).collect());
+        any_terms(fields.flags, request.flags.iter().map(String::as_str).collect());
+        if let Some(place) = &request.place {
+            let folded = self.analyze(fields.place, place).into_iter().next().unwrap_or_default();
+            filters.push(term(fields.place, &folded));
+        }
+        if request.from.is_some() || request.to.is_some() {
+            let bound = |day: Option<chrono::NaiveDate>| match day {
+                Some(day) => Bound::Included(Term::from_field_date_for_search(fields.recorded_on, date(day))),
+                None => Bound::Unbounded,
+            };
+            filters.push(Box::new(RangeQuery::new(bound(request.from), bound(request.to))));
+        }
+
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, words.unwrap_or_else(|| Box::new(AllQuery)))];
+        clauses.extend(
+            filters
+                .into_iter()
+                .map(|filter| (Occur::Must, Box::new(ConstScoreQuery::new(filter, 0.0)) as Box<dyn Query>)),
+        );
+        clauses.extend(exclusions.drain(..).map(|exclusion| (Occur::MustNot, exclusion)));
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// The tokens `field`'s analyzer makes of `text`.
+    fn analyze(&self, field: Field, text: &str) -> Vec<String> {
+        let Ok(mut analyzer) = self.index.tokenizer_for_field(field) else {
+            return Vec::new();
+        };
+        let mut stream = analyzer.token_stream(text);
+        let mut tokens = Vec::new();
+        while stream.advance() {
+            tokens.push(stream.token().text.clone());
+        }
+        tokens
+    }
+}
+
+/// Builds tantivy queries from the parsed query tree.
+struct QueryBuilder<'a> {
+    index: &'a StoryIndex,
+    text_fields: Vec<Field>,
+}
+
+impl QueryBuilder<'_> {
+    fn build(&self, node: &Node) -> Result<Option<Box<dyn Query>>, IndexError> {
+        Ok(match node {
+            Node::Word { text, prefix } => self.word(text, *prefix),
+            Node::Phrase(text) => self.phrase(text),
+            Node::And(parts) => {
+                let mut clauses = Vec::new();
+                for part in parts {
+                    match part {
+                        Node::Not(inner) => {
+                            if let Some(query) = self.build(inner)? {
+                                clauses.push((Occur::MustNot, query));
+                            }
+                        }
+                        other => {
+                            if let Some(query) = self.build(other)? {
+                                clauses.push((Occur::Must, query));
+                            }
+                        }
+                    }
+                }
+                if clauses.iter().all(|(occur, _)| *occur == Occur::MustNot) {
+                    clauses.push((Occur::Must, Box::new(AllQuery)));
+                }
+                Some(Box::new(BooleanQuery::new(clauses)))
+            }
+            Node::Or(parts) => {
+                let mut clauses = Vec::new();
+                for part in parts {
+                    if let Some(query) = self.build(part)? {
+                        clauses.push((Occur::Should, query));
+                    }
+                }
+                (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
+            }
+            Node::Not(inner) => self.build(inner)?.map(|query| {
+                Box::new(BooleanQuery::new(vec![(Occur::Must, Box::new(AllQuery)), (Occur::MustNot, query)]))
+                    as Box<dyn Query>
+            }),
+        })
+    }
+
+    /// The fields a word is looked up in, with their boosts.
+    fn weighted_fields(&self) -> Vec<(Field, f32)> {
+        let fields = &self.index.fields;
+        let mut weighted: Vec<(Field, f32)> = self.text_fields.iter().map(|field| (*field, 1.0)).collect();
+        weighted.push((fields.title, TITLE_BOOST));
+        weighted.push((fields.text_folded, FOLDED_BOOST));
+        weighted
+    }
+
+    fn word(&self, text: &str, prefix: bool) -> Option<Box<dyn Query>> {
+        let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if prefix {
+            let folded = self.index.analyze(self.index.fields.text_folded, text);
+            if let [single] = folded.as_slice() {
+                for (field, boost) in
+                    [(self.index.fields.text_folded, 1.0), (self.index.fields.title, TITLE_BOOST)]
+                {
+                    let query = FuzzyTermQuery::new_prefix(Term::from_field_text(field, single), 0, false);
+                    alternatives.push((Occur::Should, boosted(Box::new(query), boost)));
+                }
+            }
+        } else {
+            let long_enough = text.chars().count() >= FUZZY_MIN_CHARS;
+            for (field, boost) in self.weighted_fields() {
+                if let Some(query) = self.tokens_query(field, text) {
+                    alternatives.push((Occur::Should, boosted(query, boost)));
+                }
+                // One edit away from the stem also matches: a typo, or an inflection the stemmer
+                // leaves apart (Finnish "asunnot" -> "asuno" and "asunto").
+                if long_enough
+                    && self.text_fields.contains(&field)
+                    && let [stem] = self.index.analyze(field, text).as_slice()
+                {
+                    let query = FuzzyTermQuery::new(Term::from_field_text(field, stem), 1, true);
+                    alternatives.push((Occur::Should, boosted(Box::new(query), FUZZY_BOOST)));
+                }
+            }
+            let folded = self.index.analyze(self.index.fields.text_folded, text);
+            if let [single] = folded.as_slice()
+                && single.chars().count() >= FUZZY_MIN_CHARS
+            {
+                let query = FuzzyTermQuery::new(
+                    Term::from_field_text(self.index.fields.text_folded, single),
+                    1,
+                    true,
+                );
+                alternatives.push((Occur::Should, boosted(Box::new(query), FUZZY_BOOST)));
+            }
+        }
+        (!alternatives.is_empty()).then(|| Box::new(BooleanQuery::new(alternatives)) as Box<dyn Query>)
+    }
+
+    fn phrase(&self, text: &str) -> Option<Box<dyn Query>> {
+        let alternatives: Vec<(Occur, Box<dyn Query>)> = self
+            .weighted_fields()
+            .into_iter()
+            .filter_map(|(field, boost)| {
+                self.tokens_query(field, text).map(|query| (Occur::Should, boosted(query, boost)))
+            })
+            .collect();
+        (!alternatives.is_empty()).then(|| Box::new(BooleanQuery::new(alternatives)) as Box<dyn Query>)
+    }
+
+    /// A term query for one token, a phrase query for several, nothing for none.
+    fn tokens_query(&self, field: Field, text: &str) -> Option<Box<dyn Query>> {
+        let tokens = self.index.analyze(field, text);
+        match tokens.as_slice() {
+            [] => None,
+            [single] => Some(Box::new(TermQuery::new(
+                Term::from_field_text(field, single),
+                IndexRecordOption::WithFreqs,
+            ))),
+            several => Some(Box::new(PhraseQuery::new(
+                several.iter().map(|token| Term::from_field_text(field, token)).collect(),
+            ))),
+        }
+    }
+}
+
+fn boosted(query: Box<dyn Query>, boost: f32) -> Box<dyn Query> {
+    if (boost - 1.0).abs() < f32::EPSILON { query } else { Box::new(BoostQuery::new(query, boost)) }
+}

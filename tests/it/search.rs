@@ -1,0 +1,298 @@
+//! Search over the sample: stemming in nine languages, folding, typos, phrases, filters, facets,
+//! snippets, the audience matrix, and the index following the store.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use chrono::{NaiveDate, Utc};
+use storybank_archive::{Archive, Config, NoProgress, SearchRequest, SearchResponse};
+use storybank_domain::{Audience, Form, Language, Status, StoryId, ThemePath};
+
+use crate::support::{TestArchive, sample_dir};
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+fn sample() -> TestArchive {
+    let test = TestArchive::new();
+    test.ingest(&sample_dir());
+    test
+}
+
+fn run(archive: &Archive, build: impl FnOnce(&mut SearchRequest)) -> SearchResponse {
+    let mut request = SearchRequest::new("", Audience::Curator, today());
+    request.limit = 1000;
+    build(&mut request);
+    archive.search(&request).expect("search runs")
+}
+
+fn titles(response: &SearchResponse) -> Vec<String> {
+    response.hits.iter().map(|hit| hit.title.to_string()).collect()
+}
+
+fn query(archive: &Archive, text: &str) -> Vec<String> {
+    titles(&run(archive, |request| request.query = text.into()))
+}
+
+#[test]
+fn every_language_finds_inflected_forms() {
+    let test = sample();
+    for (query_text, expected) in [
+        ("waited", "Waiting for a call that never came"),
+        ("asunnot", "Ensimmäinen oma asunto"),
+        ("kaupungissa", "Ensimmäinen oma asunto"),
+        ("kommunens", "Att hitta en bostad i Malmö"),
+        ("huisartsen", "Drie weken wachten op de huisarts"),
+        ("tervisekeskuse", "Tervisekeskus on kaugel"),
+        ("case", "Una casa per ricominciare"),
+        ("viviendas", "Buscar vivienda con tres hijos"),
+        ("mieszkania", "Pierwsze własne mieszkanie"),
+        ("lakhatást", "A lakhatás nem luxus"),
+    ] {
+        let found = query(&test.archive, query_text);
+        assert!(
+            found.iter().any(|t| t == expected),
+            "{query_text:?} should find {expected:?}, got {found:?}"
+        );
+    }
+}
+
+#[test]
+fn words_without_diacritics_typos_and_phrases() {
+    let test = sample();
+    for (query_text, expected, should_find) in [
+        ("hameenlinna", "Ensimmäinen oma asunto", true),
+        ("HÄMEENLINNA", "Ensimmäinen oma asunto", true),
+        ("housnig", "A bedsit is not a home", true),
+        ("\"no one called me back\"", "Waiting for a call that never came", true),
+        ("\"back me called one no\"", "Waiting for a call that never came", false),
+        ("hous*", "A bedsit is not a home", true),
+        ("housing -bedsit", "A bedsit is not a home", false),
+        ("(housing", "A bedsit is not a home", true),
+        ("vivienda OR lakhatás", "A lakhatás nem luxus", true),
+        ("vivienda AND lakhatás", "A lakhatás nem luxus", false),
+    ] {
+        let found = query(&test.archive, query_text);
+        assert_eq!(found.iter().any(|t| t == expected), should_find, "{query_text:?} -> {found:?}");
+    }
+}
+
+#[test]
+fn exact_spellings_rank_first() {
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::write(
+        folder.path().join("a.md"),
+        "# Bus to Hämeenlinna\n\nThe bus to Hämeenlinna was late again.",
+    )
+    .unwrap();
+    std::fs::write(
+        folder.path().join("b.md"),
+        "# Bus to Hameenlinna\n\nThe bus to Hameenlinna was late again.",
+    )
+    .unwrap();
+    let test = TestArchive::new();
+    test.ingest(folder.path());
+    assert_eq!(query(&test.archive, "hämeenlinna"), ["Bus to Hämeenlinna", "Bus to Hameenlinna"]);
+    assert_eq!(query(&test.archive, "hameenlinna"), ["Bus to Hameenlinna", "Bus to Hämeenlinna"]);
+}
+
+#[test]
+fn filters_narrow_and_facets_count_every_level() {
+    let test = sample();
+    let all = run(&test.archive, |_| {});
+    assert_eq!(all.total, test.archive.count_stories().unwrap() as usize);
+
+    let housing = ThemePath::parse("housing").unwrap();
+    let stories: Vec<_> = test
+        .archive
+        .story_summaries()
+        .unwrap()
+        .iter()
+        .map(|summary| test.archive.story(summary.id).unwrap())
+        .collect();
+    let with_housing =
+        stories.iter().filter(|s| s.details.themes.iter().any(|t| housing.contains(t))).count();
+    let filtered = run(&test.archive, |r| r.themes = vec![housing.clone()]);
+    assert_eq!(filtered.total, with_housing, "a theme matches its sub-themes");
+    let facet = |value: &str| all.facets.themes.iter().find(|f| f.value == value).map(|f| f.count);
+    assert_eq!(facet("housing"), Some(with_housing as u64));
+    assert!(
+        facet("housing/affordability").is_some() && facet("health/mental-health/crisis-support").is_some()
+    );
+
+    for (name, build, expected) in [
+        (
+            "images",
+            Box::new(|r: &mut SearchRequest| r.forms = vec![Form::Image]) as Box<dyn Fn(&mut SearchRequest)>,
+            stories.iter().filter(|s| s.form() == Form::Image).count(),
+        ),
+        (
+            "finnish",
+            Box::new(|r: &mut SearchRequest| r.languages = vec![Language::parse("fi").unwrap()]),
+            stories.iter().filter(|s| s.details.language.as_str() == "fi").count(),
+        ),
+        (
+            "place",
+            Box::new(|r: &mut SearchRequest| r.place = Some("hameenlinna".into())),
+            stories
+                .iter()
+                .filter(|s| s.details.place.as_ref().is_some_and(|p| p.as_str() == "Hämeenlinna"))
+                .count(),
+        ),
+        (
+            "2024",
+            Box::new(|r: &mut SearchRequest| {
+                r.from = Some("2024-01-01".parse().unwrap());
+                r.to = Some("2024-12-31".parse().unwrap());
+            }),
+            stories
+                .iter()
+                .filter(|s| s.details.recorded_on.is_some_and(|d| d.format("%Y").to_string() == "2024"))
+                .count(),
+        ),
+        (
+            "consent missing",
+            Box::new(|r: &mut SearchRequest| r.flags = vec!["consent-missing".into()]),
+            stories.iter().filter(|s| s.consent_missing()).count(),
+        ),
+    ] {
+        assert!(expected > 0, "{name}: the sample has some");
+        assert_eq!(run(&test.archive, |r| build(r)).total, expected, "{name}");
+    }
+    let forms: u64 = all.facets.forms.iter().map(|f| f.count).sum();
+    assert_eq!(forms as usize, all.total);
+}
+
+#[test]
+fn snippets_mark_the_matched_words() {
+    let test = sample();
+    let response = run(&test.archive, |r| r.query = "vivienda".into());
+    let snippet = response.hits[0].snippet.as_ref().expect("a snippet");
+    assert!(!snippet.highlights.is_empty());
+    for (start, end) in &snippet.highlights {
+        assert_eq!(snippet.text[*start..*end].to_lowercase(), "vivienda");
+    }
+    assert!(
+        snippet.html.contains("<b>vivienda</b>") || snippet.html.contains("<b>Vivienda</b>"),
+        "{}",
+        snippet.html
+    );
+}
+
+/// Publishes and withdraws a spread of sample stories, then checks that for every audience the
+/// index returns exactly the stories the domain's consent rule allows.
+#[test]
+fn every_audience_sees_exactly_what_consent_allows() {
+    let test = sample();
+    let summaries = test.archive.story_summaries().unwrap();
+    for (position, summary) in summaries.iter().enumerate() {
+        let steps: &[Status] = match position % 4 {
+            0 | 1 => &[Status::Reviewed, Status::Published],
+            2 => &[Status::Reviewed, Status::Published, Status::Withdrawn],
+            _ => &[],
+        };
+        for status in steps {
+            test.archive.set_status(summary.id, *status).unwrap();
+        }
+    }
+    let mut checked = 0;
+    for audience in [Audience::Public, Audience::Commissioner, Audience::Curator] {
+        let expected: BTreeSet<StoryId> = summaries
+            .iter()
+            .map(|s| test.archive.story(s.id).unwrap())
+            .filter(|story| audience.may_see(story, today()))
+            .map(|story| story.id)
+            .collect();
+        let found: BTreeSet<StoryId> =
+            run(&test.archive, |r| r.audience = audience).hits.iter().map(|hit| hit.id).collect();
+        assert_eq!(found, expected, "{audience}");
+        let with_words: BTreeSet<StoryId> = run(&test.archive, |r| {
+            r.audience = audience;
+            r.query = "the OR ja OR och OR de OR la OR és OR i OR a OR ei".into();
+        })
+        .hits
+        .iter()
+        .map(|hit| hit.id)
+        .collect();
+        assert!(with_words.is_subset(&expected), "{audience}: a query never widens what is seen");
+        checked += expected.len();
+    }
+    assert!(checked > 0);
+    // The already-expired consent story, published, is hidden from commissioners.
+    let expired = summaries
+        .iter()
+        .find(|s| s.provenance.as_deref() == Some("stories/en/nobody-asked-what-i-wanted.story.json"))
+        .unwrap();
+    let story = test.archive.story(expired.id).unwrap();
+    assert!(!Audience::Commissioner.may_see(&story, today()));
+}
+
+/// Equal scores may come back in another order after a rebuild; compare such lists as sets.
+fn sorted(mut ids: Vec<StoryId>) -> Vec<StoryId> {
+    ids.sort();
+    ids
+}
+
+fn ids(archive: &Archive, text: &str) -> Vec<StoryId> {
+    run(archive, |r| r.query = text.into()).hits.iter().map(|h| h.id).collect()
+}
+
+#[test]
+fn the_index_follows_the_store() {
+    let data = tempfile::tempdir().unwrap();
+    let open = |dir: &Path| Archive::open(Config::new(dir)).unwrap();
+    let before = {
+        let archive = open(data.path());
+        archive.ingest_paths(&[sample_dir()], &NoProgress).unwrap();
+        (ids(&archive, "housing OR asunto"), ids(&archive, ""))
+    };
+    // Deleting the index loses nothing: it is rebuilt from the store on open.
+    std::fs::remove_dir_all(data.path().join("index")).unwrap();
+    let archive = open(data.path());
+    assert_eq!(
+        (sorted(ids(&archive, "housing OR asunto")), sorted(ids(&archive, ""))),
+        (sorted(before.0.clone()), sorted(before.1.clone()))
+    );
+    // A rebuild into a new folder gives the same answers.
+    assert_eq!(archive.reindex(&NoProgress).unwrap(), before.1.len() as u64);
+    assert_eq!(
+        (sorted(ids(&archive, "housing OR asunto")), sorted(ids(&archive, ""))),
+        (sorted(before.0.clone()), sorted(before.1.clone()))
+    );
+    // A withdrawal reaches search at once.
+    let first = before.0[0];
+    archive.set_status(first, Status::Withdrawn).unwrap();
+    assert!(!ids(&archive, "housing OR asunto").contains(&first));
+    drop(archive);
+
+    // A story committed to the store but not to the index (a crash between the two) is caught up
+    // on the next start.
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::write(folder.path().join("late.md"), "# Late\n\nThe zebracrossing outside the clinic is gone.")
+        .unwrap();
+    let ingested = storybank_ingest::ingest_bare_file(
+        "late.md",
+        &std::fs::read(folder.path().join("late.md")).unwrap(),
+        &storybank_ingest::Limits::default(),
+    )
+    .unwrap();
+    let mut store = storybank_store::Store::open(data.path()).unwrap();
+    let story = storybank_domain::Story {
+        id: StoryId::new(),
+        details: ingested.story.details,
+        content: storybank_domain::StoryContent::Text {
+            body: "The zebracrossing outside the clinic is gone.".into(),
+        },
+        status: Status::Submitted,
+        provenance: Some("late.md".into()),
+        content_hash: ingested.story.content_hash,
+        ingest_warnings: Vec::new(),
+        created_at: Utc::now(),
+        updated_at: Utc::now(),
+    };
+    store.insert_stories(std::slice::from_ref(&story), true).unwrap();
+    drop(store);
+    let archive = open(data.path());
+    assert_eq!(ids(&archive, "zebracrossing"), [story.id]);
+}
