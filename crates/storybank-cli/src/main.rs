@@ -5,7 +5,7 @@
 //! goes to standard error and standard output; `--json` gives machine-readable output instead.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -148,8 +148,19 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    match run(cli) {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let result = run(&mut out, cli).and_then(|code| out.flush().map(|()| code).map_err(Into::into));
+    match result {
         Ok(code) => code,
+        // The reader went away (`storybank stories list | head`): not an error.
+        Err(err)
+            if err
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
@@ -157,15 +168,15 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<ExitCode> {
+fn run(out: &mut dyn Write, cli: Cli) -> Result<ExitCode> {
     let archive = Archive::open(Config::new(&cli.data_dir))
         .with_context(|| format!("cannot open the archive in {}", cli.data_dir.display()))?;
     match cli.command {
-        Command::Ingest { paths, json } => ingest(&archive, &paths, json),
-        Command::Search(args) => search(&archive, &args),
-        Command::Reindex => reindex(&archive),
-        Command::Stories { command: StoriesCommand::List { json } } => list(&archive, json),
-        Command::Stories { command: StoriesCommand::Show { id, json } } => show(&archive, &id, json),
+        Command::Ingest { paths, json } => ingest(out, &archive, &paths, json),
+        Command::Search(args) => search(out, &archive, &args),
+        Command::Reindex => reindex(out, &archive),
+        Command::Stories { command: StoriesCommand::List { json } } => list(out, &archive, json),
+        Command::Stories { command: StoriesCommand::Show { id, json } } => show(out, &archive, &id, json),
     }
 }
 
@@ -194,33 +205,34 @@ fn progress_bar(verb: &str) -> Bar {
     Bar(ProgressBar::with_draw_target(Some(0), target).with_style(style))
 }
 
-fn reindex(archive: &Archive) -> Result<ExitCode> {
+fn reindex(out: &mut dyn Write, archive: &Archive) -> Result<ExitCode> {
     let progress = progress_bar("indexing");
     let count = archive.reindex(&progress)?;
     progress.0.finish_and_clear();
-    println!("search index rebuilt: {count} stories");
+    writeln!(out, "search index rebuilt: {count} stories")?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn search(archive: &Archive, args: &SearchArgs) -> Result<ExitCode> {
+fn search(out: &mut dyn Write, archive: &Archive, args: &SearchArgs) -> Result<ExitCode> {
     let response = archive.search(&args.request()?)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&response)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&response)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     let shown = args.offset + response.hits.len();
-    println!("{} stories match; showing {}-{}", response.total, (args.offset + 1).min(shown), shown);
+    writeln!(out, "{} stories match; showing {}-{}", response.total, (args.offset + 1).min(shown), shown)?;
     for hit in &response.hits {
-        println!();
-        println!("{}  {}", hit.id, hit.title);
+        writeln!(out)?;
+        writeln!(out, "{}  {}", hit.id, hit.title)?;
         let place = hit.place.as_deref().unwrap_or("-");
         let day = hit.recorded_on.map(|d| d.to_string()).unwrap_or_else(|| "-".into());
-        println!("    {} / {} / {} / {place} / {day}", hit.form, hit.story_type, hit.language);
+        writeln!(out, "    {} / {} / {} / {place} / {day}", hit.form, hit.story_type, hit.language)?;
         if !hit.themes.is_empty() {
-            println!(
+            writeln!(
+                out,
                 "    themes: {}",
                 hit.themes.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
-            );
+            )?;
         }
         if let Some(snippet) = &hit.snippet {
             let mut marked = String::new();
@@ -233,54 +245,57 @@ fn search(archive: &Archive, args: &SearchArgs) -> Result<ExitCode> {
                 last = *end;
             }
             marked.push_str(&snippet.text[last..]);
-            println!("    {}", marked.replace('\n', " "));
+            writeln!(out, "    {}", marked.replace('\n', " "))?;
         }
     }
     let facets = &response.facets;
-    let line = |name: &str, counts: &[storybank_archive::FacetCount]| {
+    writeln!(out)?;
+    for (name, counts) in [
+        ("themes", &facets.themes),
+        ("forms", &facets.forms),
+        ("languages", &facets.languages),
+        ("types", &facets.story_types),
+    ] {
         if !counts.is_empty() {
             let parts: Vec<String> = counts.iter().map(|c| format!("{} ({})", c.value, c.count)).collect();
-            println!("{name}: {}", parts.join(", "));
+            writeln!(out, "{name}: {}", parts.join(", "))?;
         }
-    };
-    println!();
-    line("themes", &facets.themes);
-    line("forms", &facets.forms);
-    line("languages", &facets.languages);
-    line("types", &facets.story_types);
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-fn ingest(archive: &Archive, paths: &[PathBuf], json: bool) -> Result<ExitCode> {
+fn ingest(out: &mut dyn Write, archive: &Archive, paths: &[PathBuf], json: bool) -> Result<ExitCode> {
     let progress = progress_bar("ingesting");
     let report = archive.ingest_paths(paths, &progress)?;
     progress.0.finish_and_clear();
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        print_report(&report);
+        print_report(out, &report)?;
     }
     Ok(if report.failed() == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-fn print_report(report: &IngestReport) {
+fn print_report(out: &mut dyn Write, report: &IngestReport) -> std::io::Result<()> {
     if report.themes_imported > 0 {
-        println!("{} themes imported into the taxonomy", report.themes_imported);
+        writeln!(out, "{} themes imported into the taxonomy", report.themes_imported)?;
     }
-    println!(
+    writeln!(
+        out,
         "{} ingested, {} already present, {} failed",
         report.ingested(),
         report.already_present(),
         report.failed()
-    );
+    )?;
     if report.changed() > 0 {
-        println!(
+        writeln!(
+            out,
             "{} changed since they were ingested; the stored versions are kept (a curator can edit them):",
             report.changed()
-        );
+        )?;
         for item in &report.items {
             if let StoryOutcome::Changed { existing } = &item.outcome {
-                println!("  {}: changed; stored as story {existing}", item.source);
+                writeln!(out, "  {}: changed; stored as story {existing}", item.source)?;
             }
         }
     }
@@ -293,32 +308,37 @@ fn print_report(report: &IngestReport) {
         })
         .collect();
     if !warned.is_empty() {
-        println!("{} stories ingested with notes for curators:", warned.len());
+        writeln!(out, "{} stories ingested with notes for curators:", warned.len())?;
         for (item, warnings) in warned {
             for warning in warnings {
-                println!("  {}: {warning}", item.source);
+                writeln!(out, "  {}: {warning}", item.source)?;
             }
         }
     }
     if report.failed() > 0 {
-        println!("Failures (nothing of these stories was stored; fix them and run the same ingest again):");
+        writeln!(
+            out,
+            "Failures (nothing of these stories was stored; fix them and run the same ingest again):"
+        )?;
         for item in &report.items {
             if let StoryOutcome::Failed { error } = &item.outcome {
-                println!("  {}: {error}", item.source);
+                writeln!(out, "  {}: {error}", item.source)?;
             }
         }
     }
+    Ok(())
 }
 
-fn list(archive: &Archive, json: bool) -> Result<ExitCode> {
+fn list(out: &mut dyn Write, archive: &Archive, json: bool) -> Result<ExitCode> {
     let stories = archive.story_summaries()?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&stories)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&stories)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     for story in &stories {
         let scope = story.consent_scope.map_or("consent missing", |scope| scope.as_str());
-        println!(
+        writeln!(
+            out,
             "{}  {:<10} {:<3} {:<9} {:<15} {}",
             story.id,
             story.form.as_str(),
@@ -326,82 +346,89 @@ fn list(archive: &Archive, json: bool) -> Result<ExitCode> {
             story.status.as_str(),
             scope,
             story.title
-        );
+        )?;
     }
-    println!("{} stories", stories.len());
+    writeln!(out, "{} stories", stories.len())?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn show(archive: &Archive, id: &str, json: bool) -> Result<ExitCode> {
+fn show(out: &mut dyn Write, archive: &Archive, id: &str, json: bool) -> Result<ExitCode> {
     let id = StoryId::parse(id)?;
     let story = archive.story(id)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&story)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&story)?)?;
     } else {
-        print_story(&story);
+        print_story(out, &story)?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_story(story: &Story) {
+fn print_story(out: &mut dyn Write, story: &Story) -> std::io::Result<()> {
     let details = &story.details;
-    println!("{}", details.title);
-    println!("id:          {}", story.id);
-    println!("form:        {} ({})", story.form(), details.story_type);
-    println!("language:    {}", details.language);
-    println!("status:      {}", story.status);
+    writeln!(out, "{}", details.title)?;
+    writeln!(out, "id:          {}", story.id)?;
+    writeln!(out, "form:        {} ({})", story.form(), details.story_type)?;
+    writeln!(out, "language:    {}", details.language)?;
+    writeln!(out, "status:      {}", story.status)?;
     match &details.consent {
-        Some(consent) => println!(
+        Some(consent) => writeln!(
+            out,
             "consent:     {} (identify as {}), given {}{}",
             consent.scope(),
             consent.identify_as(),
             consent.given_on(),
             consent.expires_on().map(|day| format!(", expires {day}")).unwrap_or_default()
-        ),
-        None => println!("consent:     MISSING (curation team only until a curator records it)"),
+        )?,
+        None => writeln!(out, "consent:     MISSING (curation team only until a curator records it)")?,
     }
-    let optional = |label: &str, value: Option<String>| {
-        if let Some(value) = value {
-            println!("{label:<12} {value}");
-        }
-    };
-    optional("prompt:", details.prompt.as_ref().map(ToString::to_string));
-    optional("place:", details.place.as_ref().map(ToString::to_string));
-    optional("recorded on:", details.recorded_on.map(|day| day.to_string()));
-    optional("reporter:", details.reporter.as_ref().map(ToString::to_string));
-    optional("storyteller:", details.storyteller.as_ref().map(ToString::to_string));
-    optional("source:", story.provenance.clone());
     let join = |items: Vec<String>| (!items.is_empty()).then(|| items.join(", "));
-    optional("themes:", join(details.themes.iter().map(ToString::to_string).collect()));
-    optional("tags:", join(details.tags.iter().map(ToString::to_string).collect()));
-    for warning in &story.ingest_warnings {
-        println!("note:        {warning}");
+    for (label, value) in [
+        ("prompt:", details.prompt.as_ref().map(ToString::to_string)),
+        ("place:", details.place.as_ref().map(ToString::to_string)),
+        ("recorded on:", details.recorded_on.map(|day| day.to_string())),
+        ("reporter:", details.reporter.as_ref().map(ToString::to_string)),
+        ("storyteller:", details.storyteller.as_ref().map(ToString::to_string)),
+        ("source:", story.provenance.clone()),
+        ("themes:", join(details.themes.iter().map(ToString::to_string).collect())),
+        ("tags:", join(details.tags.iter().map(ToString::to_string).collect())),
+    ] {
+        if let Some(value) = value {
+            writeln!(out, "{label:<12} {value}")?;
+        }
     }
-    println!();
+    for warning in &story.ingest_warnings {
+        writeln!(out, "note:        {warning}")?;
+    }
+    writeln!(out)?;
     match &story.content {
-        StoryContent::Text { body } => println!("{body}"),
+        StoryContent::Text { body } => writeln!(out, "{body}")?,
+
         StoryContent::Transcript { cues } => {
             for cue in cues {
                 let time = cue.start().map(|start| format!("[{start}] ")).unwrap_or_default();
                 let speaker = cue.speaker().map(|speaker| format!("{speaker}: ")).unwrap_or_default();
-                println!("{time}{speaker}{}", cue.text());
+                writeln!(out, "{time}{speaker}{}", cue.text())?;
             }
         }
         StoryContent::Image { caption, alt_text, display, thumbnail } => {
-            println!("{caption}");
-            println!();
-            println!(
+            writeln!(out, "{caption}")?;
+            writeln!(out)?;
+            writeln!(
+                out,
                 "alt text:  {}",
                 alt_text.as_ref().map_or("MISSING (needed before publication)", |alt| alt.as_str())
-            );
-            println!(
+            )?;
+            writeln!(
+                out,
                 "display:   {}x{} {} ({} bytes)",
                 display.width, display.height, display.mime, display.byte_len
-            );
-            println!(
+            )?;
+            writeln!(
+                out,
                 "thumbnail: {}x{} {} ({} bytes)",
                 thumbnail.width, thumbnail.height, thumbnail.mime, thumbnail.byte_len
-            );
+            )?;
         }
     }
+    Ok(())
 }
