@@ -296,3 +296,67 @@ fn the_index_follows_the_store() {
     let archive = open(data.path());
     assert_eq!(ids(&archive, "zebracrossing"), [story.id]);
 }
+
+#[test]
+fn more_like_this_finds_stories_on_the_same_subject() {
+    let test = sample();
+    let response = run(&test.archive, |r| r.query = "vivienda".into());
+    let source = response.hits[0].id;
+    let similar = test.archive.more_like_this(source, Audience::Curator, today(), 5).unwrap();
+    assert!(!similar.is_empty());
+    assert!(similar.iter().all(|hit| hit.id != source), "a story is not like itself");
+    assert!(
+        similar.iter().any(|hit| hit.language.as_str() == "es"),
+        "{:?}",
+        similar.iter().map(|h| &h.title).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn the_cli_searches_as_json_and_as_an_audience() {
+    let data = tempfile::tempdir().unwrap();
+    let ingest = crate::support::storybank(data.path(), &["ingest", sample_dir().to_str().unwrap()]);
+    assert_eq!(ingest.status.code(), Some(0));
+    let output = crate::support::storybank(data.path(), &["search", "vivienda", "--json", "--lang", "es"]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["total"], 1);
+    let hit = &json["hits"][0];
+    for key in [
+        "id",
+        "title",
+        "source",
+        "score",
+        "snippet",
+        "themes",
+        "tags",
+        "form",
+        "story_type",
+        "language",
+        "place",
+        "recorded_on",
+    ] {
+        assert!(hit.get(key).is_some(), "hits carry {key}: {hit}");
+    }
+    assert_eq!(hit["source"], "stories/es/buscar-vivienda-con-tres-hijos.story.json");
+    assert!(json["facets"]["themes"].as_array().is_some_and(|themes| !themes.is_empty()));
+
+    // Nothing is published yet: the public and commissioners see nothing, curators everything.
+    for (audience, expected) in [("public", 0), ("commissioner", 0)] {
+        let output = crate::support::storybank(data.path(), &["search", "", "--as", audience, "--json"]);
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(json["total"], expected, "{audience}");
+    }
+    let bad = crate::support::storybank(data.path(), &["search", "x", "--as", "everyone"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr)
+            .contains("audience \"everyone\" is not one of: public, commissioner, curator")
+    );
+    let reindex = crate::support::storybank(data.path(), &["reindex"]);
+    assert!(
+        crate::support::stdout(&reindex).contains("search index rebuilt: 50 stories"),
+        "{}",
+        crate::support::stdout(&reindex)
+    );
+}
