@@ -2,6 +2,8 @@
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 DATA ?= demo-data
+# The full run (20k text stories, 40 photos, 100k-story search corpus with the FTS5 baseline) takes
+# about 10 minutes on 2 cores; e.g. BENCH_ARGS="--search-stories 10000" for a quicker look.
 BENCH_ARGS ?=
 
 .PHONY: help run test lint ci bench

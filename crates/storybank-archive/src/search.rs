@@ -145,6 +145,15 @@ impl Archive {
         Ok(SearchResponse { total: results.total, hits, facets: results.facets })
     }
 
+    /// The index's answer alone: ids, scores, total and facets, without reading the stories from
+    /// the store or making snippets (for counts, and for measuring the index).
+    pub fn search_hits(
+        &self,
+        request: &SearchRequest,
+    ) -> Result<storybank_index::SearchResults, ArchiveError> {
+        self.index()?.search(request).map_err(index_error)
+    }
+
     /// Stories like `id` that `audience` may see.
     pub fn more_like_this(
         &self,

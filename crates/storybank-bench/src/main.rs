@@ -7,6 +7,7 @@
 
 mod corpus;
 mod photos;
+mod search;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -24,6 +25,9 @@ struct Args {
     /// How many 12-megapixel photos to ingest.
     #[arg(long, default_value_t = 40)]
     photos: usize,
+    /// How many stories the search benchmark indexes (0 skips it).
+    #[arg(long, default_value_t = 100_000)]
+    search_stories: usize,
     /// The sample folder the corpus takes its words and themes from.
     #[arg(long, default_value = "stories-sample")]
     sample: PathBuf,
@@ -81,6 +85,10 @@ fn main() -> Result<()> {
         elapsed,
         args.photos as f64 / elapsed.as_secs_f64()
     );
+    if args.search_stories > 0 {
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fts5_baseline.py");
+        search::run(&vocabulary, work.path(), args.search_stories, &script)?;
+    }
     Ok(())
 }
 
