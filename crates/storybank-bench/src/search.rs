@@ -113,6 +113,28 @@ fn percentiles(mut values: Vec<f64>) -> (f64, f64, f64) {
     (at(0.5), at(0.95), at(0.99))
 }
 
+/// Runs the FTS5 baseline script on the same corpus and queries; its JSON answer.
+fn fts5_baseline(script: &Path, work: &Path, corpus: &Path, mix: &[MixQuery]) -> Result<serde_json::Value> {
+    let queries_file = work.join("queries.json");
+    std::fs::write(&queries_file, serde_json::to_vec(mix)?)?;
+    let output = Command::new("python3")
+        .arg(script)
+        .arg(corpus)
+        .arg(&queries_file)
+        .arg(work.join("fts5.sqlite3"))
+        .output()
+        .context("running python3 for the FTS5 baseline")?;
+    ensure!(output.status.success(), "FTS5 baseline failed: {}", String::from_utf8_lossy(&output.stderr));
+    let baseline: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    println!(
+        "SQLite FTS5 {} ingest of the same corpus: {:.1} s = {:.0} stories/s",
+        baseline["sqlite"].as_str().unwrap_or("?"),
+        baseline["ingest_seconds"].as_f64().unwrap_or(0.0),
+        baseline["ingest_per_second"].as_f64().unwrap_or(0.0)
+    );
+    Ok(baseline)
+}
+
 fn folder_size(path: &Path) -> u64 {
     std::fs::read_dir(path)
         .map(|entries| {
@@ -127,7 +149,12 @@ fn folder_size(path: &Path) -> u64 {
         .unwrap_or(0)
 }
 
-pub fn run(vocabulary: &Vocabulary, work: &Path, stories: usize, script: &Path) -> Result<()> {
+pub fn run(
+    vocabulary: &Vocabulary,
+    work: &Path,
+    stories: usize,
+    baseline_script: Option<&Path>,
+) -> Result<()> {
     let corpus = work.join("search-corpus");
     let started = Instant::now();
     let bytes = write_text_corpus(&corpus, vocabulary, stories, 100, 3000)?;
@@ -177,23 +204,10 @@ pub fn run(vocabulary: &Vocabulary, work: &Path, stories: usize, script: &Path) 
     }
     drop(archive);
 
-    let queries_file = work.join("queries.json");
-    std::fs::write(&queries_file, serde_json::to_vec(&mix)?)?;
-    let output = Command::new("python3")
-        .arg(script)
-        .arg(&corpus)
-        .arg(&queries_file)
-        .arg(work.join("fts5.sqlite3"))
-        .output()
-        .context("running python3 for the FTS5 baseline")?;
-    ensure!(output.status.success(), "FTS5 baseline failed: {}", String::from_utf8_lossy(&output.stderr));
-    let baseline: serde_json::Value = serde_json::from_slice(&output.stdout)?;
-    println!(
-        "SQLite FTS5 {} ingest of the same corpus: {:.1} s = {:.0} stories/s",
-        baseline["sqlite"].as_str().unwrap_or("?"),
-        baseline["ingest_seconds"].as_f64().unwrap_or(0.0),
-        baseline["ingest_per_second"].as_f64().unwrap_or(0.0)
-    );
+    let baseline = match baseline_script {
+        Some(script) => fts5_baseline(script, work, &corpus, &mix)?,
+        None => serde_json::Value::Null,
+    };
     println!(
         "query latency, ms (tantivy index: count + top 10 + theme/form/language/type facets; FTS5: the query alone)"
     );
