@@ -360,3 +360,26 @@ fn the_cli_searches_as_json_and_as_an_audience() {
         crate::support::stdout(&reindex)
     );
 }
+
+#[test]
+fn a_second_process_is_refused_and_never_rebuilds_the_live_index() {
+    let test = sample();
+    let data = test.archive_dir();
+    let generations = || {
+        let mut names: Vec<String> = std::fs::read_dir(data.join("index"))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = generations();
+    let err = Archive::open(Config::new(&data)).expect_err("the index is in use");
+    assert_eq!(err.kind(), storybank_archive::ErrorKind::Conflict);
+    assert!(err.to_string().contains("another storybank process is using this data directory"), "{err}");
+    assert_eq!(generations(), before, "nothing was rebuilt or deleted");
+    assert!(
+        query(&test.archive, "vivienda").contains(&"Buscar vivienda con tres hijos".to_owned()),
+        "the first archive still searches"
+    );
+}

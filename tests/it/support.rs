@@ -23,15 +23,20 @@ pub fn data_dir(name: &str) -> PathBuf {
 /// An archive in a temporary data directory, removed when dropped.
 pub struct TestArchive {
     pub archive: Archive,
-    /// Kept so the directory lives as long as the archive.
-    _dir: tempfile::TempDir,
+    /// The data directory, removed when the archive is dropped.
+    dir: tempfile::TempDir,
 }
 
 impl TestArchive {
     pub fn new() -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let archive = Archive::open(Config::new(dir.path())).expect("the archive opens");
-        Self { archive, _dir: dir }
+        Self { archive, dir }
+    }
+
+    /// The data directory.
+    pub fn archive_dir(&self) -> PathBuf {
+        self.dir.path().to_owned()
     }
 
     pub fn ingest(&self, path: &Path) -> IngestReport {
