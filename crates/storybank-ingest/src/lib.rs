@@ -179,7 +179,8 @@ pub fn ingest_manifest(
     file_bytes: Option<&[u8]>,
     limits: &Limits,
 ) -> Result<Ingested, IngestError> {
-    let content = match (&manifest.content, file_bytes) {
+    let Manifest { metadata, content } = manifest;
+    let content = match (&content, file_bytes) {
         (ManifestContent::Body(body), _) => ContentInput::Body(body),
         (ManifestContent::File(file), Some(bytes)) => ContentInput::File { name: file.as_str(), bytes },
         (ManifestContent::File(_), None) => {
@@ -189,7 +190,7 @@ pub fn ingest_manifest(
             .into());
         }
     };
-    ingest(provenance, manifest.metadata.clone(), content, limits)
+    ingest(provenance, metadata, content, limits)
 }
 
 /// Ingests one story from its metadata and content. The single path every story takes, whether it

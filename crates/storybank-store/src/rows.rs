@@ -5,8 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::Row;
 use storybank_domain::{
     AltText, Consent, ConsentScope, ContentHash, Cue, DomainError, Form, IdentifyAs, Language, MediaRef,
-    Place, Prompt, Reporter, Speaker, Status, StoryId, StoryType, Storyteller, Tag, ThemePath, Timestamp,
-    Title,
+    Place, Prompt, Reporter, Speaker, Status, StoryDetails, StoryId, StoryType, Storyteller, Tag, ThemePath,
+    Timestamp, Title,
 };
 
 use crate::StoreError;
@@ -150,19 +150,12 @@ impl Columns<'_> {
     }
 }
 
-/// The typed pieces of a row, for the story reader to assemble.
+/// The typed pieces of a row, for the story reader to assemble. `details` has no themes or tags
+/// yet: they live in their own tables.
 pub(crate) struct ParsedRow {
     pub id: StoryId,
     pub form: Form,
-    pub title: Title,
-    pub story_type: StoryType,
-    pub language: Language,
-    pub prompt: Option<Prompt>,
-    pub place: Option<Place>,
-    pub recorded_on: Option<NaiveDate>,
-    pub reporter: Option<Reporter>,
-    pub storyteller: Option<Storyteller>,
-    pub consent: Option<Consent>,
+    pub details: StoryDetails,
     pub status: Status,
     pub body: Option<String>,
     pub alt_text: Option<AltText>,
@@ -198,15 +191,23 @@ impl StoryRow {
         Ok(ParsedRow {
             id: columns.parse("id", &self.id, StoryId::parse)?,
             form: columns.parse("form", &self.form, Form::parse)?,
-            title: columns.parse("title", &self.title, Title::parse)?,
-            story_type: columns.parse("story_type", &self.story_type, StoryType::parse)?,
-            language: columns.parse("language", &self.language, Language::parse)?,
-            prompt: columns.optional("prompt", self.prompt.as_deref(), Prompt::parse)?,
-            place: columns.optional("place", self.place.as_deref(), Place::parse)?,
-            recorded_on: columns.date("recorded_on", self.recorded_on.as_deref())?,
-            reporter: columns.optional("reporter", self.reporter.as_deref(), Reporter::parse)?,
-            storyteller: columns.optional("storyteller", self.storyteller.as_deref(), Storyteller::parse)?,
-            consent,
+            details: StoryDetails {
+                title: columns.parse("title", &self.title, Title::parse)?,
+                story_type: columns.parse("story_type", &self.story_type, StoryType::parse)?,
+                language: columns.parse("language", &self.language, Language::parse)?,
+                prompt: columns.optional("prompt", self.prompt.as_deref(), Prompt::parse)?,
+                place: columns.optional("place", self.place.as_deref(), Place::parse)?,
+                recorded_on: columns.date("recorded_on", self.recorded_on.as_deref())?,
+                reporter: columns.optional("reporter", self.reporter.as_deref(), Reporter::parse)?,
+                storyteller: columns.optional(
+                    "storyteller",
+                    self.storyteller.as_deref(),
+                    Storyteller::parse,
+                )?,
+                consent,
+                themes: Vec::new(),
+                tags: Vec::new(),
+            },
             status: columns.parse("status", &self.status, Status::parse)?,
             body: self.body,
             alt_text: columns.optional("alt_text", self.alt_text.as_deref(), AltText::parse)?,

@@ -245,17 +245,9 @@ impl Store {
             },
         };
         let details = StoryDetails {
-            title: row.title,
-            story_type: row.story_type,
-            language: row.language,
-            prompt: row.prompt,
-            place: row.place,
-            recorded_on: row.recorded_on,
-            reporter: row.reporter,
-            storyteller: row.storyteller,
-            consent: row.consent,
             themes: themes.iter().map(|raw| rows::theme(&columns, raw)).collect::<Result<_, _>>()?,
             tags: tags.iter().map(|raw| rows::tag(&columns, raw)).collect::<Result<_, _>>()?,
+            ..row.details
         };
         Ok(Story {
             id: row.id,
