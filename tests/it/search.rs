@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use chrono::{NaiveDate, Utc};
-use storybank_archive::{Archive, Config, NoProgress, SearchRequest, SearchResponse};
+use storybank_archive::{Archive, Config, Facets, NoProgress, SearchRequest, SearchResponse, Sort};
 use storybank_domain::{Audience, Form, Language, Status, StoryId, ThemePath};
 
 use crate::support::{TestArchive, sample_dir};
@@ -162,6 +162,39 @@ fn filters_narrow_and_facets_count_every_level() {
     }
     let forms: u64 = all.facets.forms.iter().map(|f| f.count).sum();
     assert_eq!(forms as usize, all.total);
+
+    // A request that asks for no facets gets the same hits and total, and no counts.
+    let without = run(&test.archive, |r| r.facets = false);
+    assert_eq!((without.total, ids_of(&without)), (all.total, ids_of(&all)));
+    assert_eq!(without.facets, Facets::default());
+}
+
+fn ids_of(response: &SearchResponse) -> Vec<StoryId> {
+    response.hits.iter().map(|hit| hit.id).collect()
+}
+
+#[test]
+fn sorting_by_date_is_newest_first_and_always_the_same() {
+    let test = sample();
+    let day = |id| test.archive.story(id).unwrap().details.recorded_on;
+    let by_date = |offset: usize, limit: usize| {
+        ids_of(&run(&test.archive, |r| {
+            r.sort = Sort::Date;
+            r.offset = offset;
+            r.limit = limit;
+        }))
+    };
+    let all = by_date(0, 100);
+    assert_eq!(all.len(), test.archive.count_stories().unwrap() as usize);
+    for pair in all.windows(2) {
+        let (newer, older) = (day(pair[0]), day(pair[1]));
+        assert!(newer.is_none() || newer >= older, "{newer:?} before {older:?}");
+    }
+    // Stories of the same day keep one order, so pages never overlap or skip a story.
+    let pages: Vec<_> = (0..all.len()).step_by(7).flat_map(|offset| by_date(offset, 7)).collect();
+    assert_eq!(pages, all);
+    test.archive.reindex(&storybank_archive::NoProgress).unwrap();
+    assert_eq!(by_date(0, 100), all, "the same order after a rebuild");
 }
 
 #[test]
@@ -347,6 +380,26 @@ fn the_cli_searches_as_json_and_as_an_audience() {
         let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
         assert_eq!(json["total"], expected, "{audience}");
     }
+    // Curators' queues: flags and statuses.
+    for (args, expected) in [
+        (&["--flag", "consent-missing"][..], 10),
+        (&["--flag", "alt-text-missing"][..], 3),
+        (&["--status", "submitted"][..], 50),
+        (&["--status", "published"][..], 0),
+    ] {
+        let output = crate::support::storybank(
+            data.path(),
+            &[&["search", "", "--json", "--limit", "100"][..], args].concat(),
+        );
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(json["total"], expected, "{args:?}");
+    }
+    let bad = crate::support::storybank(data.path(), &["search", "", "--flag", "spicy"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr)
+            .contains("--flag \"spicy\" is not one of: consent-missing, alt-text-missing")
+    );
     let bad = crate::support::storybank(data.path(), &["search", "x", "--as", "everyone"]);
     assert_eq!(bad.status.code(), Some(1));
     assert!(

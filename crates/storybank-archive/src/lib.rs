@@ -32,7 +32,7 @@ pub use crate::folder::{
     BATCH_SIZE, IGNORE_FILE, IngestItem, IngestReport, NoProgress, Progress, TAXONOMY_FILE,
 };
 pub use crate::search::{SearchHitView, SearchResponse};
-pub use storybank_index::{FacetCount, Facets, SearchRequest, SearchResults, Snippet, Sort};
+pub use storybank_index::{FLAGS, FacetCount, Facets, SearchRequest, SearchResults, Snippet, Sort};
 
 /// Where the archive lives and what it accepts.
 #[derive(Clone, Debug)]

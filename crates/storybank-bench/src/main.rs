@@ -31,6 +31,13 @@ struct Args {
     /// Skip the SQLite FTS5 baseline (which takes about five minutes at 100k stories).
     #[arg(long)]
     no_baseline: bool,
+    /// Work in this folder (kept afterwards) instead of a temporary one. With `--reuse`, a search
+    /// corpus and data directory already there are used as they are: only the queries run.
+    #[arg(long)]
+    work: Option<PathBuf>,
+    /// Reuse the search corpus and its data directory found in `--work`.
+    #[arg(long, requires = "work")]
+    reuse: bool,
     /// The sample folder the corpus takes its words and themes from.
     #[arg(long, default_value = "stories-sample")]
     sample: PathBuf,
@@ -41,18 +48,54 @@ fn main() -> Result<()> {
     println!("machine: {}", machine());
     let vocabulary = corpus::Vocabulary::from_sample(&args.sample).context("reading the sample folder")?;
 
-    let work = tempfile::tempdir()?;
-    let texts = work.path().join("texts");
+    let temporary = tempfile::tempdir()?;
+    let work_dir = match &args.work {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            dir.clone()
+        }
+        None => temporary.path().to_owned(),
+    };
+    if args.text_stories > 0 {
+        text_ingest(&args, &vocabulary, &work_dir)?;
+    }
+    if args.photos > 0 {
+        photo_ingest(args.photos, &work_dir)?;
+    }
+    if args.search_stories > 0 {
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fts5_baseline.py");
+        search::run(
+            &vocabulary,
+            &work_dir,
+            args.search_stories,
+            (!args.no_baseline).then_some(script.as_path()),
+            args.reuse,
+        )?;
+    }
+    Ok(())
+}
+
+fn text_ingest(args: &Args, vocabulary: &corpus::Vocabulary, work: &std::path::Path) -> Result<()> {
+    let texts = work.join("texts");
+    let _ = std::fs::remove_dir_all(&texts);
     let started = Instant::now();
-    let bytes = corpus::write_text_corpus(&texts, &vocabulary, args.text_stories, 100, 1000)?;
+    let bytes = corpus::write_text_corpus(
+        &texts,
+        vocabulary,
+        args.text_stories,
+        100,
+        1000,
+        corpus::Lengths::Uniform,
+    )?;
     println!(
         "generated {} text-story manifests ({:.1} MB, 100-1000 words, 9 languages) in {:.1?}",
         args.text_stories,
         bytes as f64 / 1e6,
         started.elapsed()
     );
-    store_only(&texts, work.path(), args.text_stories)?;
-    let archive = Archive::open(Config::new(work.path().join("data-text")))?;
+    store_only(&texts, work, args.text_stories)?;
+    let _ = std::fs::remove_dir_all(work.join("data-text"));
+    let archive = Archive::open(Config::new(work.join("data-text")))?;
     let started = Instant::now();
     let report = archive.ingest_paths(&[texts], &NoProgress)?;
     let elapsed = started.elapsed();
@@ -69,34 +112,27 @@ fn main() -> Result<()> {
         args.text_stories as f64 / elapsed.as_secs_f64()
     );
 
-    let photo_dir = work.path().join("photos");
+    Ok(())
+}
+
+fn photo_ingest(count: usize, work: &std::path::Path) -> Result<()> {
+    let photo_dir = work.join("photos");
+    let _ = std::fs::remove_dir_all(&photo_dir);
+    let _ = std::fs::remove_dir_all(work.join("data-photos"));
     std::fs::create_dir_all(&photo_dir)?;
-    let average = photos::write_photo_corpus(&photo_dir, args.photos)?;
-    let archive = Archive::open(Config::new(work.path().join("data-photos")))?;
+    let average = photos::write_photo_corpus(&photo_dir, count)?;
+    let archive = Archive::open(Config::new(work.join("data-photos")))?;
     let started = Instant::now();
     let report = archive.ingest_paths(&[photo_dir], &NoProgress)?;
     let elapsed = started.elapsed();
-    ensure!(
-        report.failed() == 0 && report.ingested() == args.photos,
-        "photo ingest failed: {:?}",
-        report.items
-    );
+    ensure!(report.failed() == 0 && report.ingested() == count, "photo ingest failed: {:?}", report.items);
     println!(
         "photo ingest (4000x3000 JPEG with GPS EXIF, {:.1} MB each -> stripped 1600 px display + 320 px thumbnail): {} photos in {:.2?} = {:.1} photos/s",
         average as f64 / 1e6,
-        args.photos,
+        count,
         elapsed,
-        args.photos as f64 / elapsed.as_secs_f64()
+        count as f64 / elapsed.as_secs_f64()
     );
-    if args.search_stories > 0 {
-        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fts5_baseline.py");
-        search::run(
-            &vocabulary,
-            work.path(),
-            args.search_stories,
-            (!args.no_baseline).then_some(script.as_path()),
-        )?;
-    }
     Ok(())
 }
 
@@ -131,6 +167,7 @@ fn store_only(texts: &std::path::Path, work: &std::path::Path, count: usize) -> 
             updated_at: now,
         });
     }
+    let _ = std::fs::remove_dir_all(work.join("data-store-only"));
     let mut store = storybank_store::Store::open(&work.join("data-store-only"))?;
     let started = Instant::now();
     for batch in stories.chunks(storybank_archive::BATCH_SIZE) {

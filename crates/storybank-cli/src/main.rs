@@ -13,7 +13,9 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use storybank_archive::{Archive, Config, IngestReport, Progress, SearchRequest, Sort, StoryOutcome};
-use storybank_domain::{Audience, Form, Language, Story, StoryContent, StoryId, StoryType, Tag, ThemePath};
+use storybank_domain::{
+    Audience, Form, Language, Status, Story, StoryContent, StoryId, StoryType, Tag, ThemePath,
+};
 
 /// Storybank: a story archive and curation tool for Community Reporting.
 #[derive(Debug, Parser)]
@@ -79,6 +81,13 @@ struct SearchArgs {
     /// Recorded on or before this date (YYYY-MM-DD).
     #[arg(long, value_name = "DATE")]
     to: Option<chrono::NaiveDate>,
+    /// Only this status: submitted, reviewed or published (repeatable; narrows what the
+    /// audience may see, never widens it).
+    #[arg(long = "status", value_name = "STATUS")]
+    statuses: Vec<String>,
+    /// Only stories flagged consent-missing or alt-text-missing (repeatable).
+    #[arg(long = "flag", value_name = "FLAG")]
+    flags: Vec<String>,
     /// Who is asking: curator, commissioner or public.
     #[arg(long = "as", default_value = "curator", value_name = "AUDIENCE")]
     audience: String,
@@ -107,6 +116,15 @@ impl SearchArgs {
             self.story_types.iter().map(|t| StoryType::parse(t)).collect::<Result<_, _>>()?;
         request.languages = self.languages.iter().map(|l| Language::parse(l)).collect::<Result<_, _>>()?;
         request.place = self.place.clone();
+        request.statuses = self.statuses.iter().map(|s| Status::parse(s)).collect::<Result<_, _>>()?;
+        for flag in &self.flags {
+            anyhow::ensure!(
+                storybank_archive::FLAGS.contains(&flag.as_str()),
+                "--flag {flag:?} is not one of: {}",
+                storybank_archive::FLAGS.join(", ")
+            );
+        }
+        request.flags = self.flags.clone();
         request.from = self.from;
         request.to = self.to;
         request.sort = match self.sort.as_str() {

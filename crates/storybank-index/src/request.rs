@@ -50,6 +50,9 @@ pub struct SearchRequest {
     pub offset: usize,
     /// Hits to return (at least 1).
     pub limit: usize,
+    /// Whether to count themes, forms, languages and story types over all matches (a full pass
+    /// over them; a page that shows no facets should not pay for it).
+    pub facets: bool,
 }
 
 impl SearchRequest {
@@ -72,6 +75,7 @@ impl SearchRequest {
             sort: Sort::Relevance,
             offset: 0,
             limit: 20,
+            facets: true,
         }
     }
 }

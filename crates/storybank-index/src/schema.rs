@@ -12,7 +12,7 @@ use tantivy::{DateTime, TantivyDocument};
 use crate::analysis::{self, FOLDED, KEYWORD, PLAIN, STEMMED_LANGUAGES};
 
 /// Bumped whenever the schema or the analysis changes: an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The fields of the index.
 #[derive(Clone, Debug)]
@@ -47,6 +47,11 @@ pub(crate) struct Fields {
     pub recorded_on: Field,
     /// `recorded_on`, or the day the story was stored: what sorting by date uses.
     pub sort_date: Field,
+    /// The story's id (a UUIDv7: its creation time, then a counter) as two numbers, high and low
+    /// 64 bits: they break ties between stories of the same `sort_date`, newest stored first, so
+    /// an order by date is always the same.
+    pub id_high: Field,
+    pub id_low: Field,
 }
 
 fn text(analyzer: &str, positions: bool) -> TextOptions {
@@ -86,6 +91,8 @@ impl Fields {
         let flags = builder.add_text_field("flags", STRING);
         let recorded_on = builder.add_date_field("recorded_on", INDEXED | FAST);
         let sort_date = builder.add_date_field("sort_date", INDEXED | FAST);
+        let id_high = builder.add_u64_field("id_high", FAST);
+        let id_low = builder.add_u64_field("id_low", FAST);
         Self {
             schema: builder.build(),
             id,
@@ -106,6 +113,8 @@ impl Fields {
             flags,
             recorded_on,
             sort_date,
+            id_high,
+            id_low,
         }
     }
 
@@ -149,18 +158,28 @@ impl Fields {
         document.add_text(self.scope, scope.as_str());
         document.add_date(self.consent_until, date(until));
         if details.consent.is_none() {
-            document.add_text(self.flags, "consent-missing");
+            document.add_text(self.flags, CONSENT_MISSING);
         }
         if matches!(&story.content, StoryContent::Image { alt_text: None, .. }) {
-            document.add_text(self.flags, "alt-text-missing");
+            document.add_text(self.flags, ALT_TEXT_MISSING);
         }
         if let Some(recorded_on) = details.recorded_on {
             document.add_date(self.recorded_on, date(recorded_on));
         }
         document.add_date(self.sort_date, date(details.recorded_on.unwrap_or(story.created_at.date_naive())));
+        let (high, low) = story.id.as_uuid().as_u64_pair();
+        document.add_u64(self.id_high, high);
+        document.add_u64(self.id_low, low);
         document
     }
 }
+
+/// A story stored without a consent record.
+pub const CONSENT_MISSING: &str = "consent-missing";
+/// A photo story without alt text.
+pub const ALT_TEXT_MISSING: &str = "alt-text-missing";
+/// The flags a search can ask for (what curators' review queues look for).
+pub const FLAGS: [&str; 2] = [CONSENT_MISSING, ALT_TEXT_MISSING];
 
 /// "Consent does not expire." (Index dates are nanoseconds in an i64: they end in 2262.)
 const FOREVER: NaiveDate = NaiveDate::from_ymd_opt(2200, 12, 31).expect("a valid date");

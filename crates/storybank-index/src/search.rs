@@ -4,21 +4,25 @@
 use std::ops::Bound;
 
 use storybank_domain::{Audience, ConsentScope, Status, Story, StoryId};
-use tantivy::collector::{Count, FacetCollector, MultiCollector, TopDocs};
+use tantivy::collector::sort_key::SortByStaticFastValue;
+use tantivy::collector::{Collector, Count, FacetCollector, MultiCollector, TopDocs};
+use tantivy::columnar::StrColumn;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, MoreLikeThisQuery, Occur,
     PhraseQuery, Query, RangeQuery, TermQuery,
 };
-use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
+use tantivy::schema::{Facet, Field, IndexRecordOption};
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
+use tantivy::{DocAddress, Order, Searcher, Term};
 
 use crate::query::{Node, parse};
 use crate::schema::{date, theme_facet};
 use crate::{FacetCount, Facets, Hit, IndexError, SearchRequest, SearchResults, Snippet, Sort, StoryIndex};
 
-/// Words this long or longer also match with one typo.
+/// Words this long or longer also match with one typo...
 const FUZZY_MIN_CHARS: usize = 5;
+/// ...when they match fewer stories than this as typed.
+const FUZZY_BELOW_MATCHES: u64 = 10;
 const TITLE_BOOST: f32 = 1.5;
 const FOLDED_BOOST: f32 = 0.6;
 const FUZZY_BOOST: f32 = 0.2;
@@ -33,17 +37,49 @@ impl StoryIndex {
         let words = self.words_query(request)?;
         let browsing = words.is_none();
         let query = self.filtered(words, request);
+        let top = TopDocs::with_limit(request.limit).and_offset(request.offset);
+        let (total, hits, facets) = if request.sort == Sort::Date || browsing {
+            // Newest first; stories of the same day by when they were stored (their id's time).
+            let newest = top.order_by((
+                (SortByStaticFastValue::<tantivy::DateTime>::for_field("sort_date"), Order::Desc),
+                (SortByStaticFastValue::<u64>::for_field("id_high"), Order::Desc),
+                (SortByStaticFastValue::<u64>::for_field("id_low"), Order::Desc),
+            ));
+            let (total, top, facets) = self.collect(&searcher, &query, newest, request.facets)?;
+            (total, top.into_iter().map(|(_, address)| (0.0, address)).collect::<Vec<_>>(), facets)
+        } else {
+            self.collect(&searcher, &query, top.order_by_score(), request.facets)?
+        };
+        let mut results = SearchResults { total, hits: Vec::with_capacity(hits.len()), facets };
+        let mut ids = IdReader::default();
+        for (score, address) in hits {
+            results.hits.push(Hit { id: ids.read(&searcher, address)?, score });
+        }
+        Ok(results)
+    }
 
+    /// Counts the matches, collects the page with `top`, and counts the facets when asked to.
+    fn collect<C: Collector>(
+        &self,
+        searcher: &Searcher,
+        query: &dyn Query,
+        top: C,
+        facets: bool,
+    ) -> Result<(usize, C::Fruit, Facets), IndexError> {
+        if !facets {
+            let (total, top) = searcher.search(query, &(Count, top))?;
+            return Ok((total, top, Facets::default()));
+        }
         // A facet collector counts the children of the facets it is given, which may not nest: one
         // collector per depth gives the counts at every level of the taxonomy in one pass.
         let parents = self.theme_parents.read().map(|parents| parents.clone()).unwrap_or_default();
         let mut by_depth: Vec<FacetCollector> = Vec::new();
-        for parent in parents {
+        for parent in &parents {
             let depth = if parent.is_root() { 0 } else { parent.to_path().len() };
             while by_depth.len() <= depth {
                 by_depth.push(FacetCollector::for_field("themes"));
             }
-            by_depth[depth].add_facet(parent);
+            by_depth[depth].add_facet(parent.clone());
         }
         let mut themes = MultiCollector::new();
         let handles: Vec<_> = by_depth.into_iter().map(|collector| themes.add_collector(collector)).collect();
@@ -51,38 +87,20 @@ impl StoryIndex {
         for group in ["form", "language", "type"] {
             meta.add_facet(Facet::from_path([group]));
         }
-        let top = TopDocs::with_limit(request.limit).and_offset(request.offset);
-        let (total, hits, mut theme_fruits, meta_counts) = if request.sort == Sort::Date || browsing {
-            let collector = top.order_by_fast_field::<tantivy::DateTime>("sort_date", Order::Desc);
-            let (total, top, themes, meta) = searcher.search(&query, &(Count, collector, themes, meta))?;
-            (total, top.into_iter().map(|(_, address)| (0.0, address)).collect::<Vec<_>>(), themes, meta)
-        } else {
-            let collector = top.order_by_score();
-            let (total, top, themes, meta) = searcher.search(&query, &(Count, collector, themes, meta))?;
-            (total, top, themes, meta)
-        };
+        let (total, top, mut theme_fruits, meta_counts) =
+            searcher.search(query, &(Count, top, themes, meta))?;
 
-        let mut results =
-            SearchResults { total, hits: Vec::with_capacity(hits.len()), facets: Facets::default() };
-        for (score, address) in hits {
-            results.hits.push(Hit { id: self.story_id(&searcher, address)?, score });
-        }
+        let mut facets = Facets::default();
         for handle in handles {
             let counts = handle.extract(&mut theme_fruits);
-            for (facet, count) in counts.get(Facet::root()) {
-                results.facets.themes.push(FacetCount { value: facet.to_path().join("/"), count });
-            }
-            for parent in self.theme_parents.read().map(|p| p.clone()).unwrap_or_default() {
-                if parent.is_root() {
-                    continue;
-                }
-                for (facet, count) in counts.get(parent) {
-                    results.facets.themes.push(FacetCount { value: facet.to_path().join("/"), count });
+            for parent in &parents {
+                for (facet, count) in counts.get(parent.clone()) {
+                    facets.themes.push(FacetCount { value: facet.to_path().join("/"), count });
                 }
             }
         }
-        results.facets.themes.sort_by(|a, b| a.value.cmp(&b.value));
-        results.facets.themes.dedup();
+        facets.themes.sort_by(|a, b| a.value.cmp(&b.value));
+        facets.themes.dedup();
         let group = |name: &str| -> Vec<FacetCount> {
             let mut counts: Vec<FacetCount> = meta_counts
                 .get(Facet::from_path([name]))
@@ -94,10 +112,10 @@ impl StoryIndex {
             counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
             counts
         };
-        results.facets.forms = group("form");
-        results.facets.languages = group("language");
-        results.facets.story_types = group("type");
-        Ok(results)
+        facets.forms = group("form");
+        facets.languages = group("language");
+        facets.story_types = group("type");
+        Ok((total, top, facets))
     }
 
     /// A fragment of `story`'s text with the words of `request`'s query marked, or `None` when the
@@ -158,20 +176,14 @@ impl StoryIndex {
         let searcher = self.reader.searcher();
         let top = searcher.search(&query, &TopDocs::with_limit(limit + 1).order_by_score())?;
         let mut hits = Vec::new();
+        let mut ids = IdReader::default();
         for (score, address) in top {
-            let id = self.story_id(&searcher, address)?;
+            let id = ids.read(&searcher, address)?;
             if id != story.id && hits.len() < limit {
                 hits.push(Hit { id, score });
             }
         }
         Ok(hits)
-    }
-
-    fn story_id(&self, searcher: &Searcher, address: DocAddress) -> Result<StoryId, IndexError> {
-        let document: TantivyDocument = searcher.doc(address)?;
-        let raw = document.get_first(self.fields.id).and_then(|value| value.as_str()).unwrap_or_default();
-        StoryId::parse(raw)
-            .map_err(|err| IndexError::Invalid(format!("the index holds a bad story id: {err}")))
     }
 
     /// The query for the request's words, or `None` when there are none.
@@ -190,7 +202,7 @@ impl StoryIndex {
         if languages.is_empty() || languages.iter().any(|code| self.fields.text_field_for(code).is_none()) {
             text_fields.push(self.fields.text_plain);
         }
-        let builder = QueryBuilder { index: self, text_fields };
+        let builder = QueryBuilder { index: self, searcher: self.reader.searcher(), text_fields };
         builder.build(&node)
     }
 
@@ -288,9 +300,47 @@ impl StoryIndex {
     }
 }
 
+/// Reads story ids from the `id` fast field (a column per segment, opened once per search), not
+/// from the document store, which would decompress a block of documents per hit.
+#[derive(Default)]
+struct IdReader {
+    columns: std::collections::HashMap<u32, StrColumn>,
+    buffer: String,
+}
+
+impl IdReader {
+    fn read(&mut self, searcher: &Searcher, address: DocAddress) -> Result<StoryId, IndexError> {
+        let column = match self.columns.entry(address.segment_ord) {
+            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                let column = searcher
+                    .segment_reader(address.segment_ord)
+                    .fast_fields()
+                    .str("id")?
+                    .ok_or_else(|| IndexError::Invalid("the index has no id column".into()))?;
+                entry.insert(column)
+            }
+        };
+        let ord = column.term_ords(address.doc_id).next();
+        self.buffer.clear();
+        let found = match ord {
+            Some(ord) => column
+                .ord_to_str(ord, &mut self.buffer)
+                .map_err(|err| IndexError::Invalid(format!("reading a story id from the index: {err}")))?,
+            None => false,
+        };
+        if !found {
+            return Err(IndexError::Invalid(format!("the index has a document without an id: {address:?}")));
+        }
+        StoryId::parse(&self.buffer)
+            .map_err(|err| IndexError::Invalid(format!("the index holds a bad story id: {err}")))
+    }
+}
+
 /// Builds tantivy queries from the parsed query tree.
 struct QueryBuilder<'a> {
     index: &'a StoryIndex,
+    searcher: Searcher,
     text_fields: Vec<Field>,
 }
 
@@ -358,51 +408,63 @@ impl QueryBuilder<'_> {
                 }
             }
         } else {
-            let long_enough = text.chars().count() >= FUZZY_MIN_CHARS;
+            let mut exact_matches = 0;
+            let mut stems = Vec::new();
             for (field, boost) in self.weighted_fields() {
-                if let Some(query) = self.tokens_query(field, text) {
+                let tokens = self.index.analyze(field, text);
+                if let [token] = tokens.as_slice() {
+                    exact_matches +=
+                        self.searcher.doc_freq(&Term::from_field_text(field, token)).unwrap_or(0);
+                    if self.text_fields.contains(&field) && *token != text.to_lowercase() {
+                        stems.push((field, token.clone()));
+                    }
+                }
+                if let Some(query) = self.tokens_query(field, &tokens) {
                     alternatives.push((Occur::Should, boosted(query, boost)));
                 }
-                // One edit away from the stem also matches: a typo, or an inflection the stemmer
-                // leaves apart (Finnish "asunnot" -> "asuno" and "asunto").
-                if long_enough
-                    && self.text_fields.contains(&field)
-                    && let [stem] = self.index.analyze(field, text).as_slice()
-                {
-                    let query = FuzzyTermQuery::new(Term::from_field_text(field, stem), 1, true);
+            }
+            // Typo tolerance, for words of 5+ letters that match few stories as typed (as search
+            // engines with typo tolerance do): each fuzzy match walks a term dictionary per
+            // segment, and a word that matches many stories needs no guessing.
+            if text.chars().count() >= FUZZY_MIN_CHARS && exact_matches < FUZZY_BELOW_MATCHES {
+                let folded = self.index.analyze(self.index.fields.text_folded, text);
+                if let [single] = folded.as_slice() {
+                    let term = Term::from_field_text(self.index.fields.text_folded, single);
+                    alternatives.push((
+                        Occur::Should,
+                        boosted(Box::new(FuzzyTermQuery::new(term, 1, true)), FUZZY_BOOST),
+                    ));
+                }
+                // One edit away from a stem also matches an inflection the stemmer leaves apart
+                // (Finnish "asunnot" -> "asunno", one edit from "asunto"), where the stemmer changed
+                // the word at all.
+                for (field, stem) in stems {
+                    let query = FuzzyTermQuery::new(Term::from_field_text(field, &stem), 1, true);
                     alternatives.push((Occur::Should, boosted(Box::new(query), FUZZY_BOOST)));
                 }
-            }
-            let folded = self.index.analyze(self.index.fields.text_folded, text);
-            if let [single] = folded.as_slice()
-                && single.chars().count() >= FUZZY_MIN_CHARS
-            {
-                let query = FuzzyTermQuery::new(
-                    Term::from_field_text(self.index.fields.text_folded, single),
-                    1,
-                    true,
-                );
-                alternatives.push((Occur::Should, boosted(Box::new(query), FUZZY_BOOST)));
             }
         }
         (!alternatives.is_empty()).then(|| Box::new(BooleanQuery::new(alternatives)) as Box<dyn Query>)
     }
 
+    /// A phrase matches the words as written (ignoring case and diacritics), in the text or the
+    /// title: not their stems, which would also make it far slower.
     fn phrase(&self, text: &str) -> Option<Box<dyn Query>> {
-        let alternatives: Vec<(Occur, Box<dyn Query>)> = self
-            .weighted_fields()
-            .into_iter()
-            .filter_map(|(field, boost)| {
-                self.tokens_query(field, text).map(|query| (Occur::Should, boosted(query, boost)))
-            })
-            .collect();
+        let fields = &self.index.fields;
+        let alternatives: Vec<(Occur, Box<dyn Query>)> =
+            [(fields.text_folded, 1.0), (fields.title, TITLE_BOOST)]
+                .into_iter()
+                .filter_map(|(field, boost)| {
+                    let tokens = self.index.analyze(field, text);
+                    self.tokens_query(field, &tokens).map(|query| (Occur::Should, boosted(query, boost)))
+                })
+                .collect();
         (!alternatives.is_empty()).then(|| Box::new(BooleanQuery::new(alternatives)) as Box<dyn Query>)
     }
 
     /// A term query for one token, a phrase query for several, nothing for none.
-    fn tokens_query(&self, field: Field, text: &str) -> Option<Box<dyn Query>> {
-        let tokens = self.index.analyze(field, text);
-        match tokens.as_slice() {
+    fn tokens_query(&self, field: Field, tokens: &[String]) -> Option<Box<dyn Query>> {
+        match tokens {
             [] => None,
             [single] => Some(Box::new(TermQuery::new(
                 Term::from_field_text(field, single),
