@@ -12,7 +12,7 @@ use tantivy::{DateTime, TantivyDocument};
 use crate::analysis::{self, FOLDED, KEYWORD, PLAIN, STEMMED_LANGUAGES};
 
 /// Bumped whenever the schema or the analysis changes: an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The fields of the index.
 #[derive(Clone, Debug)]
@@ -22,7 +22,8 @@ pub(crate) struct Fields {
     pub id: Field,
     /// Title, folded (no stemming).
     pub title: Field,
-    /// Full text per stemmed language, in `STEMMED_LANGUAGES` order.
+    /// Full text per stemmed language, in `STEMMED_LANGUAGES` order. Without positions: phrases
+    /// are matched in `text_folded`, on the words as written.
     pub text_by_language: Vec<(String, Field)>,
     /// Full text of stories in other or unknown languages (lowercased, not stemmed).
     pub text_plain: Field,
@@ -72,11 +73,11 @@ impl Fields {
                 let name = format!("text_{code}");
                 (
                     code.to_string(),
-                    builder.add_text_field(&name, text(&analysis::stemmed_analyzer_name(code), true)),
+                    builder.add_text_field(&name, text(&analysis::stemmed_analyzer_name(code), false)),
                 )
             })
             .collect();
-        let text_plain = builder.add_text_field("text_plain", text(PLAIN, true));
+        let text_plain = builder.add_text_field("text_plain", text(PLAIN, false));
         let text_folded = builder.add_text_field("text_folded", text(FOLDED, true));
         let themes = builder.add_facet_field("themes", FacetOptions::default());
         let meta = builder.add_facet_field("meta", FacetOptions::default());

@@ -470,9 +470,29 @@ impl QueryBuilder<'_> {
                 Term::from_field_text(field, single),
                 IndexRecordOption::WithFreqs,
             ))),
-            several => Some(Box::new(PhraseQuery::new(
+            several if self.has_positions(field) => Some(Box::new(PhraseQuery::new(
                 several.iter().map(|token| Term::from_field_text(field, token)).collect(),
             ))),
+            // A field without positions ("e-mail" in a stemmed field): every token, anywhere.
+            several => Some(Box::new(BooleanQuery::new(
+                several
+                    .iter()
+                    .map(|token| {
+                        let query =
+                            TermQuery::new(Term::from_field_text(field, token), IndexRecordOption::WithFreqs);
+                        (Occur::Must, Box::new(query) as Box<dyn Query>)
+                    })
+                    .collect(),
+            ))),
+        }
+    }
+
+    fn has_positions(&self, field: Field) -> bool {
+        match self.index.fields.schema.get_field_entry(field).field_type() {
+            tantivy::schema::FieldType::Str(options) => {
+                options.get_indexing_options().is_some_and(|indexing| indexing.index_option().has_positions())
+            }
+            _ => false,
         }
     }
 }
