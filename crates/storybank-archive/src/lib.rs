@@ -14,25 +14,31 @@
 //! # Ok::<(), storybank_archive::ArchiveError>(())
 //! ```
 
+mod accounts;
+mod curation;
 mod error;
 mod folder;
 mod search;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use chrono::Utc;
 use storybank_domain::{MediaRef, Story, StoryContent, StoryId, Theme, ThemePath};
-use storybank_ingest::{Ingested, Limits};
-use storybank_store::{InsertOutcome, Store, StorySummary};
+use storybank_ingest::Ingested;
+use storybank_store::{InsertOutcome, Store};
 
+pub use crate::accounts::{Accounts, NewSession, SESSION_HOURS, Session, random_token};
+pub use crate::curation::{QuoteSelection, StoryView, Submission, may_view};
 pub use crate::error::{ArchiveError, ErrorKind};
 pub use crate::folder::{
     BATCH_SIZE, IGNORE_FILE, IngestItem, IngestReport, NoProgress, Progress, TAXONOMY_FILE,
 };
 pub use crate::search::{SearchHitView, SearchResponse};
 pub use storybank_index::{FLAGS, FacetCount, Facets, SearchRequest, SearchResults, Snippet, Sort};
+pub use storybank_ingest::{ContentInput, Limits, Metadata};
+pub use storybank_store::{Curation, StorySummary, ThemeCount};
 
 /// Where the archive lives and what it accepts.
 #[derive(Clone, Debug)]
@@ -81,7 +87,7 @@ pub enum StoryOutcome {
 /// Storybank's use cases over one data directory.
 #[derive(Debug)]
 pub struct Archive {
-    store: Mutex<Store>,
+    store: Arc<Mutex<Store>>,
     /// Derived from the store; swapped whole by `reindex`. Lock order: store, then index.
     index: RwLock<storybank_index::StoryIndex>,
     limits: Limits,
@@ -95,11 +101,16 @@ impl Archive {
         let store = Store::open(&config.data_dir)?;
         let index = search::open_index(&store, &config.data_dir.join("index"))?;
         Ok(Self {
-            store: Mutex::new(store),
+            store: Arc::new(Mutex::new(store)),
             index: RwLock::new(index),
             limits: config.limits,
             data_dir: config.data_dir,
         })
+    }
+
+    /// Accounts and sessions, over the same store.
+    pub fn accounts(&self) -> Accounts {
+        Accounts::over(Arc::clone(&self.store))
     }
 
     /// What ingestion accepts.
@@ -162,11 +173,11 @@ impl Archive {
         Ok(self.store()?.media().path_of(&media.hash))
     }
 
-    fn store(&self) -> Result<MutexGuard<'_, Store>, ArchiveError> {
+    pub(crate) fn store(&self) -> Result<MutexGuard<'_, Store>, ArchiveError> {
         self.store.lock().map_err(|_| ArchiveError::new(ErrorKind::Internal, "the store lock was poisoned"))
     }
 
-    fn theme_paths(&self) -> Result<BTreeSet<ThemePath>, ArchiveError> {
+    pub(crate) fn theme_paths(&self) -> Result<BTreeSet<ThemePath>, ArchiveError> {
         Ok(self.themes()?.into_iter().map(|theme| theme.path).collect())
     }
 
@@ -184,48 +195,8 @@ impl Archive {
         let mut store = self.store()?;
         let now = Utc::now();
         let mut stories = Vec::with_capacity(batch.len());
-        for Ingested { story, warnings } in batch {
-            let content = match story.content {
-                StoryContent::Text { body } => StoryContent::Text { body },
-                StoryContent::Transcript { cues } => StoryContent::Transcript { cues },
-                StoryContent::Image { caption, alt_text, display, thumbnail } => {
-                    let put = |image: storybank_domain::EncodedImage| -> Result<MediaRef, ArchiveError> {
-                        let hash = store.media().put(&image.bytes)?;
-                        Ok(MediaRef {
-                            hash,
-                            mime: image.mime.to_owned(),
-                            width: image.width,
-                            height: image.height,
-                            byte_len: image.bytes.len() as u64,
-                        })
-                    };
-                    StoryContent::Image {
-                        caption,
-                        alt_text,
-                        display: put(display)?,
-                        thumbnail: put(thumbnail)?,
-                    }
-                }
-            };
-            let mut notes: Vec<String> = warnings.iter().map(ToString::to_string).collect();
-            for theme in &story.details.themes {
-                if !known_themes.is_empty() && !known_themes.contains(theme) {
-                    notes.push(format!(
-                        "theme {theme} is not in the taxonomy; add it there or choose another"
-                    ));
-                }
-            }
-            stories.push(Story {
-                id: StoryId::new(),
-                details: story.details,
-                content,
-                status: storybank_domain::Status::Submitted,
-                provenance: Some(story.provenance),
-                content_hash: story.content_hash,
-                ingest_warnings: notes,
-                created_at: now,
-                updated_at: now,
-            });
+        for ingested in batch {
+            stories.push(self.prepare_story(&store, ingested, known_themes, now)?);
         }
         let outcomes = store.insert_stories(&stories, check_provenance)?;
         // Indexed under the store lock, so an index commit never records a change it lacks.
@@ -245,5 +216,51 @@ impl Archive {
                 InsertOutcome::Changed { existing } => StoryOutcome::Changed { existing },
             })
             .collect())
+    }
+
+    /// Makes a story to store from an ingested one: its media written first (durable,
+    /// content-addressed), its warnings, and a note for each theme missing from the taxonomy.
+    fn prepare_story(
+        &self,
+        store: &Store,
+        ingested: Ingested,
+        known_themes: &BTreeSet<ThemePath>,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<Story, ArchiveError> {
+        let Ingested { story, warnings } = ingested;
+        let content = match story.content {
+            StoryContent::Text { body } => StoryContent::Text { body },
+            StoryContent::Transcript { cues } => StoryContent::Transcript { cues },
+            StoryContent::Image { caption, alt_text, display, thumbnail } => {
+                let put = |image: storybank_domain::EncodedImage| -> Result<MediaRef, ArchiveError> {
+                    let hash = store.media().put(&image.bytes)?;
+                    Ok(MediaRef {
+                        hash,
+                        mime: image.mime.to_owned(),
+                        width: image.width,
+                        height: image.height,
+                        byte_len: image.bytes.len() as u64,
+                    })
+                };
+                StoryContent::Image { caption, alt_text, display: put(display)?, thumbnail: put(thumbnail)? }
+            }
+        };
+        let mut notes: Vec<String> = warnings.iter().map(ToString::to_string).collect();
+        for theme in &story.details.themes {
+            if !known_themes.is_empty() && !known_themes.contains(theme) {
+                notes.push(format!("theme {theme} is not in the taxonomy; add it there or choose another"));
+            }
+        }
+        Ok(Story {
+            id: StoryId::new(),
+            details: story.details,
+            content,
+            status: storybank_domain::Status::Submitted,
+            provenance: Some(story.provenance),
+            content_hash: story.content_hash,
+            ingest_warnings: notes,
+            created_at: now,
+            updated_at: now,
+        })
     }
 }

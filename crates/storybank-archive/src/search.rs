@@ -32,6 +32,8 @@ pub struct SearchHitView {
     pub form: Form,
     /// Its story type.
     pub story_type: StoryType,
+    /// Where it is in curation.
+    pub status: storybank_domain::Status,
     /// Its language.
     pub language: Language,
     /// Where.
@@ -80,7 +82,7 @@ pub(crate) fn open_index(store: &Store, root: &std::path::Path) -> Result<StoryI
 }
 
 /// Indexes every story changed after `last_change`.
-fn catch_up(store: &Store, index: &StoryIndex, last_change: i64) -> Result<(), ArchiveError> {
+pub(crate) fn catch_up(store: &Store, index: &StoryIndex, last_change: i64) -> Result<(), ArchiveError> {
     let (ids, last) = store.changes_since(last_change)?;
     if ids.is_empty() {
         return Ok(());
@@ -200,7 +202,7 @@ impl Archive {
     }
 
     /// Commits what was indexed since the last commit, recording the store's last change.
-    pub(crate) fn commit_index(&self) -> Result<(), ArchiveError> {
+    pub fn commit_index(&self) -> Result<(), ArchiveError> {
         let store = self.store()?;
         let last_change = store.last_change()?;
         self.index()?.commit(last_change).map_err(index_error)
@@ -223,6 +225,7 @@ fn view(story: Story, score: f32, snippet: Option<Snippet>) -> SearchHitView {
         tags: story.details.tags,
         form,
         story_type: story.details.story_type,
+        status: story.status,
         language: story.details.language,
         place: story.details.place.map(|place| place.to_string()),
         recorded_on: story.details.recorded_on,

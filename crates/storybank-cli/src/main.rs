@@ -1,6 +1,7 @@
 //! `storybank`: the command line of the Storybank archive.
 //!
-//! Subcommands: `ingest PATH...`, `search QUERY`, `reindex`, `stories list`, `stories show ID`. Every subcommand works on one
+//! Subcommands: `ingest PATH...`, `search QUERY`, `reindex`, `stories list`, `stories show ID`, `serve`,
+//! `user add|disable|enable|roles|password|list`. Every subcommand works on one
 //! data directory (`--data-dir`, or `STORYBANK_DATA`, or `./storybank-data`). Output for people
 //! goes to standard error and standard output; `--json` gives machine-readable output instead.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -14,7 +15,8 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use storybank_archive::{Archive, Config, IngestReport, Progress, SearchRequest, Sort, StoryOutcome};
 use storybank_domain::{
-    Audience, Form, Language, Status, Story, StoryContent, StoryId, StoryType, Tag, ThemePath,
+    Audience, Form, Language, Password, Role, Roles, Status, Story, StoryContent, StoryId, StoryType, Tag,
+    ThemePath, UserName,
 };
 
 /// Storybank: a story archive and curation tool for Community Reporting.
@@ -50,6 +52,66 @@ enum Command {
         #[command(subcommand)]
         command: StoriesCommand,
     },
+    /// Serve the web app until Ctrl-C or SIGTERM.
+    Serve {
+        /// The address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// Mark cookies Secure: set this when the app is served over HTTPS (e.g. behind a proxy).
+        #[arg(long)]
+        secure_cookies: bool,
+        /// The archive's name, shown in page titles.
+        #[arg(long, default_value = "Storybank")]
+        name: String,
+    },
+    /// Manage accounts (works while the server runs).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add an account.
+    Add {
+        /// The log-in name.
+        name: String,
+        /// A role: reporter, curator, commissioner or admin (repeat for several).
+        #[arg(long = "role", required = true, value_name = "ROLE")]
+        roles: Vec<String>,
+        /// Read the password from standard input (one line).
+        #[arg(long, conflicts_with = "generate_password")]
+        password_stdin: bool,
+        /// Make up a random password and print it.
+        #[arg(long)]
+        generate_password: bool,
+    },
+    /// Disable an account; its sessions end at once.
+    Disable {
+        /// The log-in name.
+        name: String,
+    },
+    /// Enable a disabled account.
+    Enable {
+        /// The log-in name.
+        name: String,
+    },
+    /// Replace an account's roles.
+    Roles {
+        /// The log-in name.
+        name: String,
+        /// A role (repeat for several).
+        #[arg(long = "role", required = true, value_name = "ROLE")]
+        roles: Vec<String>,
+    },
+    /// Set a new password (read from standard input); the account's sessions end.
+    Password {
+        /// The log-in name.
+        name: String,
+    },
+    /// List the accounts.
+    List,
 }
 
 #[derive(Debug, clap::Args)]
@@ -158,14 +220,17 @@ enum StoriesCommand {
 }
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The server logs each request (info); other commands only warnings, unless STORYBANK_LOG says.
+    let default_level = if matches!(cli.command, Command::Serve { .. }) { "info" } else { "warn" };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("STORYBANK_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
-    let cli = Cli::parse();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let result = run(&mut out, cli).and_then(|code| out.flush().map(|()| code).map_err(Into::into));
@@ -187,6 +252,11 @@ fn main() -> ExitCode {
 }
 
 fn run(out: &mut dyn Write, cli: Cli) -> Result<ExitCode> {
+    if let Command::User { command } = cli.command {
+        let accounts = storybank_archive::Accounts::open(&cli.data_dir)
+            .with_context(|| format!("cannot open the archive in {}", cli.data_dir.display()))?;
+        return user(out, &accounts, command);
+    }
     let archive = Archive::open(Config::new(&cli.data_dir))
         .with_context(|| format!("cannot open the archive in {}", cli.data_dir.display()))?;
     match cli.command {
@@ -195,7 +265,75 @@ fn run(out: &mut dyn Write, cli: Cli) -> Result<ExitCode> {
         Command::Reindex => reindex(out, &archive),
         Command::Stories { command: StoriesCommand::List { json } } => list(out, &archive, json),
         Command::Stories { command: StoriesCommand::Show { id, json } } => show(out, &archive, &id, json),
+        Command::Serve { addr, secure_cookies, name } => {
+            let config = storybank_server::ServerConfig { addr, secure_cookies, name };
+            storybank_server::run(std::sync::Arc::new(archive), config)
+                .with_context(|| format!("serving on {addr}"))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User { .. } => unreachable!("handled above"),
     }
+}
+
+fn read_password() -> Result<Password> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).context("reading the password from standard input")?;
+    Ok(Password::parse(&line)?)
+}
+
+fn user(
+    out: &mut dyn Write,
+    accounts: &storybank_archive::Accounts,
+    command: UserCommand,
+) -> Result<ExitCode> {
+    let roles_of = |roles: &[String]| -> Result<Roles> {
+        Ok(Roles::new(roles.iter().map(|role| Role::parse(role)).collect::<Result<Vec<_>, _>>()?)?)
+    };
+    match command {
+        UserCommand::Add { name, roles, password_stdin, generate_password } => {
+            let name = UserName::parse(&name)?;
+            let roles = roles_of(&roles)?;
+            let (password, shown) = if generate_password {
+                let text: String = storybank_archive::random_token()?.chars().take(20).collect();
+                (Password::parse(&text)?, Some(text))
+            } else if password_stdin {
+                (read_password()?, None)
+            } else {
+                anyhow::bail!("give the password with --password-stdin, or use --generate-password");
+            };
+            let user = accounts.add_user(name, roles, &password)?;
+            match shown {
+                Some(text) => {
+                    writeln!(out, "added {} ({}) with password: {text}", user.name, user.roles.to_list())?
+                }
+                None => writeln!(out, "added {} ({})", user.name, user.roles.to_list())?,
+            }
+        }
+        UserCommand::Disable { name } => {
+            let user = accounts.set_disabled(&UserName::parse(&name)?, true)?;
+            writeln!(out, "disabled {}; its sessions have ended", user.name)?;
+        }
+        UserCommand::Enable { name } => {
+            let user = accounts.set_disabled(&UserName::parse(&name)?, false)?;
+            writeln!(out, "enabled {}", user.name)?;
+        }
+        UserCommand::Roles { name, roles } => {
+            let user = accounts.set_roles(&UserName::parse(&name)?, roles_of(&roles)?)?;
+            writeln!(out, "{} now has: {}", user.name, user.roles.to_list())?;
+        }
+        UserCommand::Password { name } => {
+            let name = UserName::parse(&name)?;
+            accounts.set_password(&name, &read_password()?)?;
+            writeln!(out, "password changed for {name}; its sessions have ended")?;
+        }
+        UserCommand::List => {
+            for user in accounts.users()? {
+                let state = if user.disabled { "disabled" } else { "active" };
+                writeln!(out, "{:<24} {:<40} {state}", user.name.as_str(), user.roles.to_list())?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// A progress bar on standard error, drawn only when it is a terminal.

@@ -36,6 +36,20 @@ pub enum DomainError {
     /// A transcript cue whose end is before its start.
     #[error("cue ends ({end}) before it starts ({start})")]
     CueTimes { start: crate::transcript::Timestamp, end: crate::transcript::Timestamp },
+    /// A user id that is not a UUID.
+    #[error("{0:?} is not a user id")]
+    UserId(String),
+    /// A quote id that is not a UUID.
+    #[error("{0:?} is not a quote id")]
+    QuoteId(String),
+    /// A user name with characters or a length a user name may not have.
+    #[error(
+        "user name {0:?} is not valid: use 2 to 40 letters, digits, '.', '-' or '_', starting with a letter, e.g. \"rita\""
+    )]
+    UserName(String),
+    /// An account with no role.
+    #[error("give the account at least one role: reporter, curator, commissioner or admin")]
+    NoRoles,
     /// A story id that is not a UUID.
     #[error("{0:?} is not a story id: story ids look like 0190f3b4-5f7c-7a53-9d0e-3c2a1b4d5e6f")]
     StoryId(String),

@@ -13,8 +13,10 @@
 //! # Ok::<(), storybank_domain::DomainError>(())
 //! ```
 
+mod account;
 mod audience;
 mod consent;
+mod curation;
 mod error;
 mod language;
 mod story;
@@ -24,8 +26,10 @@ mod theme;
 mod transcript;
 mod vocab;
 
+pub use account::{MIN_PASSWORD_CHARS, Password, Role, Roles, User, UserId, UserName};
 pub use audience::Audience;
 pub use consent::{Consent, ConsentScope, IdentifyAs, effective_scope};
+pub use curation::{CurationNotes, MAX_NOTE_CHARS, MAX_QUOTE_CHARS, Note, Quote, QuoteId, QuoteSpan};
 pub use error::DomainError;
 pub use language::{Language, SUPPORTED_LANGUAGES};
 pub use story::{ContentHash, EncodedImage, MediaRef, Story, StoryContent, StoryDetails, StoryId};

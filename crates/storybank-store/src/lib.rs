@@ -12,6 +12,8 @@
 //! # Ok::<(), storybank_store::StoreError>(())
 //! ```
 
+mod accounts;
+mod curation;
 mod error;
 mod media;
 mod migrate;
@@ -22,6 +24,8 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
 
+pub use crate::accounts::SessionRecord;
+pub use crate::curation::{Curation, ThemeCount};
 pub use crate::error::StoreError;
 pub use crate::media::MediaFolder;
 pub use crate::migrate::SCHEMA_VERSION;

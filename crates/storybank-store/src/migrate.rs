@@ -8,7 +8,10 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::StoreError;
 
 /// The migrations, in order; the schema version is the number applied.
-const MIGRATIONS: &[(&str, &str)] = &[("0001_stories", include_str!("migrations/0001_stories.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_stories", include_str!("migrations/0001_stories.sql")),
+    ("0002_accounts_curation", include_str!("migrations/0002_accounts_curation.sql")),
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

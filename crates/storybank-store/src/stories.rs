@@ -45,7 +45,7 @@ pub struct StorySummary {
     pub created_at: DateTime<Utc>,
 }
 
-fn timestamp(time: DateTime<Utc>) -> String {
+pub(crate) fn timestamp(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
@@ -88,38 +88,7 @@ impl Store {
 
     /// Every story, newest first, as list lines.
     pub fn story_summaries(&self) -> Result<Vec<StorySummary>, StoreError> {
-        let mut statement = self.connection.prepare_cached(
-            "SELECT id, title, form, language, status, consent_scope, provenance, created_at \
-             FROM stories ORDER BY created_at DESC, id DESC",
-        )?;
-        let rows = statement.query_map([], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, String>(4)?,
-                row.get::<_, Option<String>>(5)?,
-                row.get::<_, Option<String>>(6)?,
-                row.get::<_, String>(7)?,
-            ))
-        })?;
-        let mut summaries = Vec::new();
-        for row in rows {
-            let (id, title, form, language, status, scope, provenance, created_at) = row?;
-            let columns = Columns { id: &id };
-            summaries.push(StorySummary {
-                id: columns.parse("id", &id, StoryId::parse)?,
-                title: columns.parse("title", &title, Title::parse)?,
-                form: columns.parse("form", &form, Form::parse)?,
-                language: columns.parse("language", &language, Language::parse)?,
-                status: columns.parse("status", &status, Status::parse)?,
-                consent_scope: columns.optional("consent_scope", scope.as_deref(), ConsentScope::parse)?,
-                provenance,
-                created_at: columns.time("created_at", &created_at)?,
-            });
-        }
-        Ok(summaries)
+        summary_rows(&self.connection, "ORDER BY created_at DESC, id DESC", &[])
     }
 
     /// How many stories are stored.
@@ -215,7 +184,7 @@ impl Store {
         Ok(ids)
     }
 
-    fn assemble(&self, row: StoryRow) -> Result<Story, StoreError> {
+    pub(crate) fn assemble(&self, row: StoryRow) -> Result<Story, StoreError> {
         let row = row.parse()?;
         let id_text = row.id.to_string();
         let columns = Columns { id: &id_text };
@@ -262,14 +231,14 @@ impl Store {
         })
     }
 
-    fn strings(&self, sql: &str, id: &str) -> Result<Vec<String>, StoreError> {
+    pub(crate) fn strings(&self, sql: &str, id: &str) -> Result<Vec<String>, StoreError> {
         let mut statement = self.connection.prepare_cached(sql)?;
         let rows = statement.query_map([id], |row| row.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }
 
-fn insert_one(
+pub(crate) fn insert_one(
     transaction: &Transaction<'_>,
     story: &Story,
     check_provenance: bool,
@@ -392,4 +361,44 @@ fn insert_one(
         .prepare_cached("INSERT INTO story_changes (story_id, kind, at) VALUES (?1, 'created', ?2)")?
         .execute(params![id, timestamp(story.created_at)])?;
     Ok(InsertOutcome::Inserted(story.id))
+}
+
+/// List lines of the stories that `clause` (a WHERE and ORDER BY over `stories`) selects.
+pub(crate) fn summary_rows(
+    connection: &rusqlite::Connection,
+    clause: &str,
+    parameters: &[&dyn rusqlite::ToSql],
+) -> Result<Vec<StorySummary>, StoreError> {
+    let sql = format!(
+        "SELECT id, title, form, language, status, consent_scope, provenance, created_at FROM stories {clause}"
+    );
+    let mut statement = connection.prepare_cached(&sql)?;
+    let rows = statement.query_map(parameters, |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, String>(2)?,
+            row.get::<_, String>(3)?,
+            row.get::<_, String>(4)?,
+            row.get::<_, Option<String>>(5)?,
+            row.get::<_, Option<String>>(6)?,
+            row.get::<_, String>(7)?,
+        ))
+    })?;
+    let mut summaries = Vec::new();
+    for row in rows {
+        let (id, title, form, language, status, scope, provenance, created_at) = row?;
+        let columns = Columns { id: &id };
+        summaries.push(StorySummary {
+            id: columns.parse("id", &id, StoryId::parse)?,
+            title: columns.parse("title", &title, Title::parse)?,
+            form: columns.parse("form", &form, Form::parse)?,
+            language: columns.parse("language", &language, Language::parse)?,
+            status: columns.parse("status", &status, Status::parse)?,
+            consent_scope: columns.optional("consent_scope", scope.as_deref(), ConsentScope::parse)?,
+            provenance,
+            created_at: columns.time("created_at", &created_at)?,
+        });
+    }
+    Ok(summaries)
 }

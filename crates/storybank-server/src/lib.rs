@@ -1,0 +1,107 @@
+//! Storybank's web app: the only crate that knows HTTP.
+//!
+//! Server-rendered pages (askama templates in `web/templates`, checked at compile time and
+//! HTML-escaped by default) that work without JavaScript; `web/static/app.js` only improves them.
+//! Every route checks the person's role, and the archive checks the story (a reporter sees only
+//! their own submissions). Sessions are server-side (in the store), in an `HttpOnly`,
+//! `SameSite=Strict` cookie; every state-changing form carries a CSRF token; log-in failures are
+//! rate-limited; every response carries strict security headers.
+//!
+//! [`build_app`] makes the application (tests drive it in-process); [`serve`] runs it.
+
+mod auth;
+mod error;
+mod forms;
+mod limiter;
+mod markdown;
+mod middleware;
+mod pages;
+mod views;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{App, HttpServer, web};
+use storybank_archive::{Accounts, Archive};
+
+pub use crate::limiter::LoginLimiter;
+
+/// How the server runs.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Where to listen.
+    pub addr: SocketAddr,
+    /// Mark cookies `Secure` (set when served over TLS, e.g. behind a proxy that terminates it).
+    pub secure_cookies: bool,
+    /// The archive's name, shown in page titles.
+    pub name: String,
+}
+
+/// What every request handler can reach.
+#[derive(Debug)]
+pub struct AppState {
+    /// The archive.
+    pub archive: Arc<Archive>,
+    /// Accounts and sessions, over the archive's store.
+    pub accounts: Accounts,
+    /// Log-in attempt limits.
+    pub limiter: LoginLimiter,
+    /// Whether cookies are `Secure`.
+    pub secure_cookies: bool,
+    /// The archive's name.
+    pub name: String,
+}
+
+impl AppState {
+    /// The state for `archive`.
+    pub fn new(archive: Arc<Archive>, secure_cookies: bool, name: impl Into<String>) -> Self {
+        let accounts = archive.accounts();
+        Self { archive, accounts, limiter: LoginLimiter::default(), secure_cookies, name: name.into() }
+    }
+}
+
+/// The application: routes, security headers, request logs.
+pub fn build_app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(state)
+        .app_data(forms::form_config())
+        .app_data(web::QueryConfig::default().error_handler(|err, _| error::bad_request(err.to_string())))
+        .wrap(actix_web::middleware::from_fn(middleware::cross_site_guard))
+        .wrap(middleware::security_headers())
+        .wrap(actix_web::middleware::from_fn(middleware::request_log))
+        .configure(pages::routes)
+        .default_service(web::to(error::not_found_page))
+}
+
+/// Serves the archive until Ctrl-C or SIGTERM; then finishes requests in flight (up to 30 s) and
+/// commits the search index.
+pub async fn serve(archive: Arc<Archive>, config: ServerConfig) -> std::io::Result<()> {
+    let state = web::Data::new(AppState::new(Arc::clone(&archive), config.secure_cookies, config.name));
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    tracing::info!(addr = %config.addr, workers, "serving");
+    HttpServer::new(move || build_app(state.clone()))
+        .workers(workers)
+        .shutdown_timeout(30)
+        .bind(config.addr)?
+        .run()
+        .await?;
+    tracing::info!("stopped; committing the search index");
+    archive.commit_index().map_err(std::io::Error::other)
+}
+
+/// Runs [`serve`] on its own async runtime, blocking until the server stops.
+pub fn run(archive: Arc<Archive>, config: ServerConfig) -> std::io::Result<()> {
+    actix_web::rt::System::new().block_on(serve(archive, config))
+}

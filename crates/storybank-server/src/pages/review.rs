@@ -1,0 +1,355 @@
+//! The curators' review queue and the search page. Both are searches of the index; every filter
+//! is a plain link or form field, so a search's URL can be shared and works without JavaScript.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use storybank_archive::{SearchRequest, SearchResponse, Snippet, Sort};
+use storybank_domain::{
+    Audience, Form, Language, Role, SUPPORTED_LANGUAGES, Status, StoryType, Tag, ThemePath,
+};
+
+use super::{blocking, chrome, ok};
+use crate::AppState;
+use crate::auth::LoggedIn;
+use crate::error::PageError;
+use crate::views::{FacetLink, ReviewPage, SearchPage, StoryLine};
+
+const PAGE_SIZE: usize = 20;
+/// The deepest page a search goes to (beyond it, narrow the search).
+const MAX_PAGE: usize = 500;
+
+/// The query string as ordered pairs (filters repeat: `theme=a&theme=b`).
+#[derive(Clone, Debug, Default)]
+struct Params(Vec<(String, String)>);
+
+impl Params {
+    fn of(req: &HttpRequest) -> Result<Self, PageError> {
+        serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
+            .map(|pairs| Self(pairs.into_iter().filter(|(_, value)| !value.trim().is_empty()).collect()))
+            .map_err(|err| PageError::BadRequest(format!("the address's query could not be read: {err}")))
+    }
+    fn all(&self, key: &str) -> Vec<&str> {
+        self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| v.as_str()).collect()
+    }
+    fn one(&self, key: &str) -> Option<&str> {
+        self.all(key).into_iter().next()
+    }
+    fn has(&self, key: &str, value: &str) -> bool {
+        self.0.iter().any(|(k, v)| k == key && v == value)
+    }
+    /// These parameters with `key=value` added, or removed if present; back to page 1.
+    fn toggled(&self, key: &str, value: &str) -> Self {
+        let mut pairs: Vec<(String, String)> =
+            self.0.iter().filter(|(k, _)| k != "page" && k != "done").cloned().collect();
+        if self.has(key, value) {
+            pairs.retain(|(k, v)| !(k == key && v == value));
+        } else {
+            pairs.push((key.to_owned(), value.to_owned()));
+        }
+        Self(pairs)
+    }
+    /// These parameters with `key` set to `value` (replacing it).
+    fn with(&self, key: &str, value: &str) -> Self {
+        let mut pairs: Vec<(String, String)> =
+            self.0.iter().filter(|(k, _)| k != key && k != "done").cloned().collect();
+        pairs.push((key.to_owned(), value.to_owned()));
+        Self(pairs)
+    }
+    fn href(&self, path: &str) -> String {
+        if self.0.is_empty() {
+            return path.to_owned();
+        }
+        format!("{path}?{}", serde_urlencoded::to_string(&self.0).unwrap_or_default())
+    }
+    fn page(&self) -> usize {
+        self.one("page").and_then(|p| p.parse().ok()).unwrap_or(1).clamp(1, MAX_PAGE)
+    }
+}
+
+fn invalid(err: impl std::fmt::Display) -> PageError {
+    PageError::Invalid(err.to_string())
+}
+
+/// The search request the parameters describe, for `audience`.
+fn request_from(params: &Params, audience: Audience) -> Result<SearchRequest, PageError> {
+    let mut request =
+        SearchRequest::new(params.one("q").unwrap_or_default(), audience, chrono::Utc::now().date_naive());
+    request.themes =
+        params.all("theme").into_iter().map(ThemePath::parse).collect::<Result<_, _>>().map_err(invalid)?;
+    request.tags =
+        params.all("tag").into_iter().map(Tag::parse).collect::<Result<_, _>>().map_err(invalid)?;
+    request.forms =
+        params.all("form").into_iter().map(Form::parse).collect::<Result<_, _>>().map_err(invalid)?;
+    request.story_types =
+        params.all("type").into_iter().map(StoryType::parse).collect::<Result<_, _>>().map_err(invalid)?;
+    request.languages =
+        params.all("lang").into_iter().map(Language::parse).collect::<Result<_, _>>().map_err(invalid)?;
+    request.statuses =
+        params.all("status").into_iter().map(Status::parse).collect::<Result<_, _>>().map_err(invalid)?;
+    for flag in params.all("flag") {
+        if !storybank_archive::FLAGS.contains(&flag) {
+            return Err(invalid(format!(
+                "flag {flag:?} is not one of: {}",
+                storybank_archive::FLAGS.join(", ")
+            )));
+        }
+        request.flags.push(flag.to_owned());
+    }
+    request.place = params.one("place").map(str::to_owned);
+    let date = |key: &str| -> Result<Option<chrono::NaiveDate>, PageError> {
+        params
+            .one(key)
+            .map(|raw| raw.parse().map_err(|_| invalid(format!("{key} {raw:?} is not a date (YYYY-MM-DD)"))))
+            .transpose()
+    };
+    request.from = date("from")?;
+    request.to = date("to")?;
+    request.sort = if params.one("sort") == Some("date") { Sort::Date } else { Sort::Relevance };
+    request.limit = PAGE_SIZE;
+    request.offset = (params.page() - 1) * PAGE_SIZE;
+    Ok(request)
+}
+
+/// The snippet as HTML: the fragment escaped, the matched words in `<mark>`.
+fn snippet_html(snippet: &Snippet) -> String {
+    let text = &snippet.text;
+    let mut html = String::with_capacity(text.len() + 32);
+    let mut at = 0;
+    for &(start, end) in &snippet.highlights {
+        if start < at || end > text.len() || !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+            continue;
+        }
+        html.push_str(&escape(&text[at..start]));
+        html.push_str("<mark>");
+        html.push_str(&escape(&text[start..end]));
+        html.push_str("</mark>");
+        at = end;
+    }
+    html.push_str(&escape(&text[at..]));
+    html
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn lines(response: &SearchResponse, flags_of: &HashMap<String, Vec<&'static str>>) -> Vec<StoryLine> {
+    response
+        .hits
+        .iter()
+        .map(|hit| StoryLine {
+            id: hit.id.to_string(),
+            title: hit.title.to_string(),
+            form: hit.form.to_string(),
+            language: language_name(hit.language.as_str()),
+            status: hit.status.to_string(),
+            place: hit.place.clone().unwrap_or_default(),
+            recorded_on: hit.recorded_on.map(|d| d.to_string()).unwrap_or_default(),
+            themes: hit.themes.iter().map(ToString::to_string).collect(),
+            flags: flags_of.get(&hit.id.to_string()).cloned().unwrap_or_default(),
+            snippet_html: hit.snippet.as_ref().map(snippet_html),
+        })
+        .collect()
+}
+
+fn language_name(code: &str) -> String {
+    SUPPORTED_LANGUAGES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or_else(|| code.to_owned(), |(_, name)| (*name).to_owned())
+}
+
+fn pager(params: &Params, path: &str, total: usize) -> (Option<String>, Option<String>) {
+    let page = params.page();
+    let previous = (page > 1).then(|| params.with("page", &(page - 1).to_string()).href(path));
+    let next = (page * PAGE_SIZE < total && page < MAX_PAGE)
+        .then(|| params.with("page", &(page + 1).to_string()).href(path));
+    (previous, next)
+}
+
+/// The review queues: (code, label, how to filter).
+const QUEUES: [(&str, &str, &str, &str); 5] = [
+    ("new", "New", "status", "submitted"),
+    ("consent", "Consent missing", "flag", "consent-missing"),
+    ("alt-text", "Alt text missing", "flag", "alt-text-missing"),
+    ("reviewed", "Reviewed", "status", "reviewed"),
+    ("published", "Published", "status", "published"),
+];
+
+pub async fn queue(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: LoggedIn,
+) -> Result<HttpResponse, PageError> {
+    user.require(Role::Curator)?;
+    let params = Params::of(&req)?;
+    let current = params.one("queue").unwrap_or("new").to_owned();
+    let (_, heading, key, value) = *QUEUES.iter().find(|(code, ..)| *code == current).unwrap_or(&QUEUES[0]);
+    let mut filter = Params(params.0.iter().filter(|(k, _)| k == "lang" || k == "page").cloned().collect());
+    filter.0.push((key.to_owned(), value.to_owned()));
+    filter.0.push(("sort".into(), "date".into()));
+    let request = request_from(&filter, Audience::Curator)?;
+    let counts_for: Vec<SearchRequest> = QUEUES
+        .iter()
+        .map(|(_, _, key, value)| {
+            let mut request =
+                request_from(&Params(vec![(key.to_string(), value.to_string())]), Audience::Curator)?;
+            request.facets = false;
+            request.limit = 1;
+            Ok(request)
+        })
+        .collect::<Result<_, PageError>>()?;
+    let (response, counts) = blocking(&state, move |archive| {
+        let response = archive.search(&request)?;
+        let counts = counts_for
+            .iter()
+            .map(|r| archive.search_hits(r).map(|results| results.total))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((response, counts))
+    })
+    .await?;
+    let queue_params = |code: &str| Params(vec![("queue".into(), code.to_owned())]);
+    let queues = QUEUES
+        .iter()
+        .zip(&counts)
+        .map(|((code, label, ..), count)| FacetLink {
+            label: format!("{label} ({count})"),
+            href: queue_params(code).href("/review"),
+            count: *count as u64,
+            active: *code == current,
+            depth: 0,
+        })
+        .collect();
+    let with_queue = params.with("queue", &current);
+    let languages = response
+        .facets
+        .languages
+        .iter()
+        .map(|facet| FacetLink {
+            label: language_name(&facet.value),
+            href: with_queue.toggled("lang", &facet.value).href("/review"),
+            count: facet.count,
+            active: params.has("lang", &facet.value),
+            depth: 0,
+        })
+        .collect();
+    let (previous, next) = pager(&with_queue, "/review", response.total);
+    let page = ReviewPage {
+        page: chrome(&state, &user.0, "Review queue", &req, params.one("done")),
+        queues,
+        heading: heading.to_owned(),
+        total: response.total,
+        stories: lines(&response, &flag_map(&response, key, value)),
+        languages,
+        previous,
+        next,
+    };
+    ok(&page)
+}
+
+/// In a flag queue every story has the flag: show it on each line.
+fn flag_map(response: &SearchResponse, key: &str, value: &str) -> HashMap<String, Vec<&'static str>> {
+    let flag: Option<&'static str> = match (key, value) {
+        ("flag", "consent-missing") => Some("consent missing"),
+        ("flag", "alt-text-missing") => Some("alt text missing"),
+        _ => None,
+    };
+    response.hits.iter().filter_map(|hit| flag.map(|flag| (hit.id.to_string(), vec![flag]))).collect()
+}
+
+pub async fn search(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: LoggedIn,
+) -> Result<HttpResponse, PageError> {
+    user.require_any(&[Role::Curator, Role::Commissioner])?;
+    let audience = if user.0.user.has(Role::Curator) { Audience::Curator } else { Audience::Commissioner };
+    let params = Params::of(&req)?;
+    let (request, error) = match request_from(&params, audience) {
+        Ok(request) => (request, None),
+        Err(err) => (request_from(&Params::default(), audience)?, Some(err.to_string())),
+    };
+    let (response, themes) =
+        blocking(&state, move |archive| Ok((archive.search(&request)?, archive.assignable_themes()?)))
+            .await?;
+    let labels: HashMap<String, String> = themes.into_iter().map(|t| (t.path.to_string(), t.label)).collect();
+    let facet = |key: &str, value: &str, label: String, count: u64, depth: usize| FacetLink {
+        label,
+        href: params.toggled(key, value).href("/search"),
+        count,
+        active: params.has(key, value),
+        depth,
+    };
+    let theme_facets = response
+        .facets
+        .themes
+        .iter()
+        .map(|f| {
+            let depth = f.value.split('/').count();
+            let label = labels
+                .get(&f.value)
+                .cloned()
+                .unwrap_or_else(|| f.value.rsplit('/').next().unwrap_or_default().to_owned());
+            facet("theme", &f.value, label, f.count, depth)
+        })
+        .collect();
+    let form_facets =
+        response.facets.forms.iter().map(|f| facet("form", &f.value, f.value.clone(), f.count, 0)).collect();
+    let language_facets = response
+        .facets
+        .languages
+        .iter()
+        .map(|f| facet("lang", &f.value, language_name(&f.value), f.count, 0))
+        .collect();
+    let type_facets = response
+        .facets
+        .story_types
+        .iter()
+        .map(|f| facet("type", &f.value, f.value.clone(), f.count, 0))
+        .collect();
+    let filter_keys = ["theme", "tag", "form", "type", "lang", "status", "flag", "place", "from", "to"];
+    let active_filters = params
+        .0
+        .iter()
+        .filter(|(key, _)| filter_keys.contains(&key.as_str()))
+        .map(|(key, value)| FacetLink {
+            label: format!("{key}: {value}"),
+            href: params.toggled(key, value).href("/search"),
+            count: 0,
+            active: true,
+            depth: 0,
+        })
+        .collect();
+    let hidden = params.0.iter().filter(|(key, _)| filter_keys.contains(&key.as_str())).cloned().collect();
+    let (previous, next) = pager(&params, "/search", response.total);
+    let page = SearchPage {
+        page: chrome(&state, &user.0, "Search stories", &req, None),
+        query: params.one("q").unwrap_or_default().to_owned(),
+        total: response.total,
+        stories: lines(&response, &HashMap::new()),
+        theme_facets,
+        form_facets,
+        language_facets,
+        type_facets,
+        active_filters,
+        hidden,
+        sort_date: params.one("sort") == Some("date"),
+        previous,
+        next,
+        page_number: params.page(),
+        error,
+    };
+    ok(&page)
+}

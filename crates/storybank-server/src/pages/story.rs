@@ -1,0 +1,586 @@
+//! The story page and the changes made from it: tags, themes, suggestions, notes, quotes, status,
+//! consent and alt text. Each change is a plain form post that redirects back (303) with a
+//! message; an invalid one shows the page again with the error next to its field (422).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use storybank_archive::{QuoteSelection, StoryView};
+use storybank_domain::{
+    AltText, CurationNotes, Note, QuoteId, Role, SUPPORTED_LANGUAGES, Status, StoryContent, Tag, ThemePath,
+};
+
+use super::{Done, blocking, chrome, see_other, story_id};
+use crate::AppState;
+use crate::auth::LoggedIn;
+use crate::error::PageError;
+use crate::forms::{ConsentFields, filled};
+use crate::markdown;
+use crate::views::{Choice, CueLine, FieldErrors, QuoteLine, StoryFormValues, StoryPage};
+
+fn language_name(code: &str) -> String {
+    SUPPORTED_LANGUAGES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or_else(|| code.to_owned(), |(_, name)| (*name).to_owned())
+}
+
+fn next_statuses(status: Status) -> Vec<(&'static str, &'static str)> {
+    match status {
+        Status::Submitted => vec![("reviewed", "Mark reviewed"), ("withdrawn", "Withdraw")],
+        Status::Reviewed => {
+            vec![("published", "Publish"), ("submitted", "Back to submitted"), ("withdrawn", "Withdraw")]
+        }
+        Status::Published => vec![("reviewed", "Unpublish"), ("withdrawn", "Withdraw")],
+        Status::Withdrawn => Vec::new(),
+    }
+}
+
+/// Builds the story page for what `view` lets this person see.
+fn story_page(
+    state: &AppState,
+    user: &LoggedIn,
+    req: &HttpRequest,
+    view: StoryView,
+    themes: Vec<storybank_domain::Theme>,
+    feedback: Feedback<'_>,
+) -> StoryPage {
+    let Feedback { done, errors, values } = feedback;
+    let StoryView { story, curation, may_curate, may_tag } = view;
+    let details = &story.details;
+    let curator = user.0.user.has(Role::Curator);
+    let mut facts = vec![
+        ("Story type", details.story_type.to_string()),
+        ("Language", language_name(details.language.as_str())),
+    ];
+    if let Some(place) = &details.place {
+        facts.push(("Place", place.to_string()));
+    }
+    if let Some(day) = details.recorded_on {
+        facts.push(("Recorded on", day.to_string()));
+    }
+    if let Some(prompt) = &details.prompt {
+        facts.push(("Question asked", prompt.to_string()));
+    }
+    if curator || may_tag {
+        if let Some(reporter) = &details.reporter {
+            facts.push(("Reporter", reporter.to_string()));
+        }
+        if let Some(storyteller) = &details.storyteller {
+            facts.push(("Storyteller", storyteller.to_string()));
+        }
+    }
+    if curator && let Some(source) = &story.provenance {
+        facts.push(("Source", source.clone()));
+    }
+    facts.push(("Submitted", story.created_at.format("%Y-%m-%d").to_string()));
+    let consent = details.consent.as_ref().map_or_else(Vec::new, |consent| {
+        let mut lines = vec![
+            ("Who may see it", consent.scope().to_string()),
+            ("Storyteller identified as", consent.identify_as().to_string().replace('_', " ")),
+            ("Given on", consent.given_on().to_string()),
+        ];
+        if let Some(end) = consent.expires_on() {
+            lines.push(("Ends on", end.to_string()));
+        }
+        lines
+    });
+    let id = story.id.to_string();
+    let (mut body_html, mut cues, mut image, mut caption, mut alt_text) =
+        (None, Vec::new(), None, String::new(), String::new());
+    match &story.content {
+        StoryContent::Text { body } => body_html = Some(markdown::render(body)),
+        StoryContent::Transcript { cues: story_cues } => {
+            cues = story_cues
+                .iter()
+                .enumerate()
+                .map(|(position, cue)| CueLine {
+                    position,
+                    time: cue.start().map(|t| t.to_string()).unwrap_or_default(),
+                    speaker: cue.speaker().map(|s| s.to_string()).unwrap_or_default(),
+                    text: cue.text().to_owned(),
+                })
+                .collect();
+        }
+        StoryContent::Image { caption: text, alt_text: alt, display, .. } => {
+            let description = alt
+                .as_ref()
+                .map_or_else(|| format!("Photo (no description yet): {text}"), |alt| alt.to_string());
+            image = Some((format!("/media/{id}/display"), description, display.width, display.height));
+            caption = text.clone();
+            alt_text = alt.as_ref().map(|a| a.to_string()).unwrap_or_default();
+        }
+    }
+    let place = details.place.as_ref().map(|p| p.to_string()).unwrap_or_default();
+    let quotes = curation
+        .quotes
+        .iter()
+        .map(|quote| QuoteLine {
+            id: quote.id.to_string(),
+            text: quote.text.clone(),
+            place: place.clone(),
+            themes: quote.themes.iter().map(ToString::to_string).collect(),
+        })
+        .collect();
+    let selected_suggestions: Vec<&str> = curation.suggested_themes.iter().map(ThemePath::as_str).collect();
+    let theme_choices = if may_curate {
+        Choice::themes(&themes, &[])
+    } else {
+        Choice::themes(&themes, &selected_suggestions)
+    };
+    let consent_values = ConsentFields {
+        consent_scope: details.consent.as_ref().map(|c| c.scope().to_string()).unwrap_or_default(),
+        consent_identify_as: details
+            .consent
+            .as_ref()
+            .map(|c| c.identify_as().to_string())
+            .unwrap_or_default(),
+        ..ConsentFields::default()
+    };
+    let (scopes, identities) = consent_values.choices();
+    let values = StoryFormValues {
+        consent_given_on: if values.consent_given_on.is_empty() {
+            details.consent.as_ref().map(|c| c.given_on().to_string()).unwrap_or_default()
+        } else {
+            values.consent_given_on
+        },
+        consent_expires_on: if values.consent_expires_on.is_empty() {
+            details.consent.as_ref().and_then(|c| c.expires_on()).map(|d| d.to_string()).unwrap_or_default()
+        } else {
+            values.consent_expires_on
+        },
+        ..values
+    };
+    StoryPage {
+        page: chrome(state, &user.0, details.title.as_str(), req, done),
+        csrf: user.0.csrf.clone(),
+        title: details.title.to_string(),
+        status: story.status.to_string(),
+        form: story.form().to_string(),
+        facts,
+        consent,
+        consent_missing: details.consent.is_none(),
+        body_html,
+        cues,
+        image,
+        caption,
+        alt_text,
+        tags: details.tags.iter().map(ToString::to_string).collect(),
+        themes: details.themes.iter().map(ToString::to_string).collect(),
+        suggested: curation.suggested_themes.iter().map(ToString::to_string).collect(),
+        warnings: if curator { story.ingest_warnings.clone() } else { Vec::new() },
+        key_message: curation.notes.key_message.map(|n| n.to_string()).unwrap_or_default(),
+        key_learning: curation.notes.key_learning.map(|n| n.to_string()).unwrap_or_default(),
+        quotes,
+        may_curate,
+        may_tag,
+        theme_choices,
+        next_statuses: if may_curate { next_statuses(story.status) } else { Vec::new() },
+        errors,
+        values,
+        scopes,
+        identities,
+        id,
+    }
+}
+
+/// What the story page shows after a change: the message, or the errors with what was typed.
+#[derive(Debug, Default)]
+struct Feedback<'a> {
+    done: Option<&'a str>,
+    errors: FieldErrors,
+    values: StoryFormValues,
+}
+
+async fn render_story(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    user: &LoggedIn,
+    raw_id: &str,
+    status: StatusCode,
+    feedback: Feedback<'_>,
+) -> Result<HttpResponse, PageError> {
+    let id = story_id(raw_id)?;
+    let who = user.0.user.clone();
+    let (view, themes) =
+        blocking(state, move |archive| Ok((archive.story_for(&who, id)?, archive.assignable_themes()?)))
+            .await?;
+    let page = story_page(state, user, req, view, themes, feedback);
+    crate::views::page(status, &page)
+}
+
+pub async fn page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: LoggedIn,
+    id: web::Path<String>,
+    done: web::Query<Done>,
+) -> Result<HttpResponse, PageError> {
+    user.require_any(&[Role::Curator, Role::Reporter, Role::Commissioner])?;
+    let feedback = Feedback { done: done.done.as_deref(), ..Feedback::default() };
+    render_story(&req, &state, &user, &id, StatusCode::OK, feedback).await
+}
+
+/// Where to go back to after a change made from the story page.
+fn back(req: &HttpRequest, id: &str, done: &str) -> HttpResponse {
+    let from_my = req
+        .headers()
+        .get("referer")
+        .and_then(|r| r.to_str().ok())
+        .is_some_and(|r| r.contains("/my/stories/"));
+    let base = if from_my { "/my/stories" } else { "/stories" };
+    see_other(&format!("{base}/{id}?done={done}"))
+}
+
+/// Shows the story page again with `message` next to `field` (422).
+async fn invalid(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    user: &LoggedIn,
+    id: &str,
+    field: &'static str,
+    message: String,
+    values: StoryFormValues,
+) -> Result<HttpResponse, PageError> {
+    let mut errors = FieldErrors::default();
+    errors.add(field, message);
+    let feedback = Feedback { done: None, errors, values };
+    render_story(req, state, user, id, StatusCode::UNPROCESSABLE_ENTITY, feedback).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TagForm {
+    csrf: String,
+    #[serde(default)]
+    tag: String,
+}
+
+pub async fn add_tag(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: LoggedIn,
+    id: web::Path<String>,
+    form: web::Form<TagForm>,
+) -> Result<HttpResponse, PageError> {
+    user.check_csrf(&form.csrf)?;
+    let story = story_id(&id)?;
+    let tag = match Tag::parse(&form.tag) {
+        Ok(tag) => tag,
+        Err(err) => {
+            let values = StoryFormValues { tag: form.tag.clone(), ..StoryFormValues::default() };
+            return invalid(&req, &state, &user, &id, "tag", err.to_string(), values).await;
+        }
+    };
+    let who = user.0.user.clone();
+    match blocking(&state, move |archive| archive.add_tag(&who, story, tag)).await {
+        Ok(_) => Ok(back(&req, &id, "tag-added")),
+        Err(PageError::Invalid(message)) => {
+            let values = StoryFormValues { tag: form.tag.clone(), ..StoryFormValues::default() };
+            invalid(&req, &state, &user, &id, "tag", message, values).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+pub async fn remove_tag(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: LoggedIn,
+    id: web::Path<String>,
+    form: web::Form<TagForm>,
+) -> Result<HttpResponse, PageError> {
+    user.check_csrf(&form.csrf)?;
+    let story = story_id(&id)?;
+    let tag = Tag::parse(&form.tag).map_err(|err| PageError::Invalid(err.to_string()))?;
+    let who = user.0.user.clone();
+    blocking(&state, move |archive| archive.remove_tag(&who, story, &tag)).await?;
+    Ok(back(&req, &id, "tag-removed"))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ThemeForm {
+    csrf: String,
+    #[serde(default)]
+    theme: String,
+}
+
+pub async fn add_theme(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: LoggedIn,
+    id: web::Path<String>,
+    form: web::Form<ThemeForm>,
+) -> Result<HttpResponse, PageError> {
+    user.check_csrf(&form.csrf)?;
+    user.require(Role::Curator)?;
+    let story = story_id(&id)?;
+    let theme = match filled(&form.theme).map(ThemePath::parse) {
+        Some(Ok(theme)) => theme,
+        Some(Err(err)) => {
+            return invalid(&req, &state, &user, &id, "theme", err.to_string(), Default::default()).await;
+        }
+        None => {
+            return invalid(&req, &state, &user, &id, "theme", "Choose a theme".into(), Default::default())
+                .await;
+        }
+    };
+    let who = user.0.user.clone();
+    match blocking(&state, move |archive| archive.add_theme(&who, story, theme)).await {
+        Ok(_) => Ok(back(&req, &id, "theme-added")),
+        Err(PageError::Invalid(message)) => {
+            invalid(&req, &state, &user, &id, "theme", message, Default::default()).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+pub async fn remove_theme(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: LoggedIn,
+    id: web::Path<String>,
+    form: web::Form<ThemeForm>,
+) -> Result<HttpResponse, PageError> {
+    user.check_csrf(&form.csrf)?;
+    user.require(Role::Curator)?;
+    let story = story_id(&id)?;
+    let theme = ThemePath::parse(&form.theme).map_err(|err| PageError::Invalid(err.to_string()))?;
+    let who = user.0.user.clone();
+    blocking(&state, move |archive| archive.remove_theme(&who, story, &theme)).await?;
+    Ok(back(&req, &id, "theme-removed"))
+}
+
+/// A form with a repeated field (`themes=a&themes=b`), which `web::Form` cannot read.
+fn repeated(body: &[u8], name: &str) -> Vec<String> {
+    form_pairs(body).into_iter().filter(|(key, _)| key == name).map(|(_, value)| value).collect()
+}
+
+fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
+    serde_urlencoded::from_bytes(body).unwrap_or_default()
+}
+
+fn single(body: &[u8], name: &str) -> String {
+    repeated(body, name).into_iter().next().unwrap_or_default()
+}
+
+/// Reads a URL-encoded body with repeated fields, within the form size limit.
+async fn read_body(body: web::Bytes) -> Result<web::Bytes, PageError> {
+    if body.len() > crate::forms::FORM_LIMIT {
+        return Err(PageError::BadRequest("the form is too large".into()));
+    }
+    Ok(body)
+}
+
+pub async fn suggest_themes(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: LoggedIn,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let body = read_body(body).await?;
+    user.check_csrf(&single(&body, "csrf"))?;
+    let story = story_id(&id)?;
+    let themes = repeated(&body, "themes")
+        .iter()
+        .map(|raw| ThemePath::parse(raw))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|err| PageError::Invalid(err.to_string()))?;
+    let who = user.0.user.clone();
+    blocking(&state, move |archive| archive.suggest_themes(&who, story, themes)).await?;
+    Ok(back(&req, &id, "suggested"))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NotesForm {
+    csrf: String,
+    #[serde(default)]
+    key_message: String,
+    #[serde(default)]
+    key_learning: String,
+}
+
+pub async fn notes(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: LoggedIn,
+    id: web::Path<String>,
+    form: web::Form<NotesForm>,
+) -> Result<HttpResponse, PageError> {
+    user.check_csrf(&form.csrf)?;
+    user.require(Role::Curator)?;
+    let story = story_id(&id)?;
+    let key_message = match Note::parse(&form.key_message) {
+        Ok(note) => note,
+        Err(err) => {
+            return invalid(&req, &state, &user, &id, "key_message", err.to_string(), Default::default())
+                .await;
+        }
+    };
+    let key_learning = match Note::parse(&form.key_learning) {
+        Ok(note) => note,
+        Err(err) => {
+            return invalid(&req, &state, &user, &id, "key_learning", err.to_string(), Default::default())
+                .await;
+        }
+    };
+    let who = user.0.user.clone();
+    blocking(&state, move |archive| {
+        archive.set_notes(&who, story, CurationNotes { key_message, key_learning })
+    })
+    .await?;
+    Ok(back(&req, &id, "notes"))
+}
+
+pub async fn add_quote(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: LoggedIn,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let body = read_body(body).await?;
+    user.check_csrf(&single(&body, "csrf"))?;
+    user.require(Role::Curator)?;
+    let story = story_id(&id)?;
+    let passage = single(&body, "passage");
+    let (first, last) = (single(&body, "first_cue"), single(&body, "last_cue"));
+    let themes = repeated(&body, "quote_themes")
+        .iter()
+        .map(|raw| ThemePath::parse(raw))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|err| PageError::Invalid(err.to_string()))?;
+    let cues = match (first.parse::<usize>(), last.parse::<usize>()) {
+        (Ok(first), Ok(last)) => Some((first, last)),
+        _ => None,
+    };
+    let field = if cues.is_some() { "cues" } else { "passage" };
+    let who = user.0.user.clone();
+    let text = passage.clone();
+    let result = blocking(&state, move |archive| {
+        let selection = match cues {
+            Some((first, last)) => QuoteSelection::Cues { first, last },
+            None => QuoteSelection::Passage(&text),
+        };
+        archive.add_quote(&who, story, selection, themes)
+    })
+    .await;
+    match result {
+        Ok(_) => Ok(back(&req, &id, "quote")),
+        Err(PageError::Invalid(message)) => {
+            let values = StoryFormValues { passage, ..StoryFormValues::default() };
+            invalid(&req, &state, &user, &id, field, message, values).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+pub async fn remove_quote(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: LoggedIn,
+    path: web::Path<(String, String)>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, PageError> {
+    user.check_csrf(&form.csrf)?;
+    user.require(Role::Curator)?;
+    let (id, quote) = path.into_inner();
+    let story = story_id(&id)?;
+    let quote = QuoteId::parse(&quote).map_err(|_| PageError::NotFound)?;
+    let who = user.0.user.clone();
+    blocking(&state, move |archive| archive.remove_quote(&who, story, quote)).await?;
+    Ok(back(&req, &id, "quote-removed"))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StatusForm {
+    csrf: String,
+    status: String,
+}
+
+pub async fn status(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: LoggedIn,
+    id: web::Path<String>,
+    form: web::Form<StatusForm>,
+) -> Result<HttpResponse, PageError> {
+    user.check_csrf(&form.csrf)?;
+    user.require(Role::Curator)?;
+    let story = story_id(&id)?;
+    let status = Status::parse(&form.status).map_err(|err| PageError::Invalid(err.to_string()))?;
+    let who = user.0.user.clone();
+    blocking(&state, move |archive| archive.change_status(&who, story, status)).await?;
+    if status == Status::Withdrawn {
+        return Ok(see_other("/review?done=withdrawn"));
+    }
+    Ok(back(&req, &id, "status"))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ConsentForm {
+    csrf: String,
+    #[serde(flatten)]
+    consent: ConsentFields,
+}
+
+pub async fn consent(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: LoggedIn,
+    id: web::Path<String>,
+    form: web::Form<ConsentForm>,
+) -> Result<HttpResponse, PageError> {
+    user.check_csrf(&form.csrf)?;
+    user.require(Role::Curator)?;
+    let story = story_id(&id)?;
+    let mut errors = FieldErrors::default();
+    let consent = form.consent.parse(&mut errors);
+    if consent.is_none() && errors.is_empty() {
+        errors.add("consent_scope", "Choose who may see the story");
+    }
+    if let Some((field, message)) = errors.list().first().map(|(f, m)| (*f, m.to_string())) {
+        let values = StoryFormValues {
+            consent_given_on: form.consent.consent_given_on.clone(),
+            consent_expires_on: form.consent.consent_expires_on.clone(),
+            ..StoryFormValues::default()
+        };
+        return invalid(&req, &state, &user, &id, field, message, values).await;
+    }
+    let who = user.0.user.clone();
+    blocking(&state, move |archive| archive.set_consent(&who, story, consent)).await?;
+    Ok(back(&req, &id, "consent"))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AltTextForm {
+    csrf: String,
+    #[serde(default)]
+    alt_text: String,
+}
+
+pub async fn alt_text(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: LoggedIn,
+    id: web::Path<String>,
+    form: web::Form<AltTextForm>,
+) -> Result<HttpResponse, PageError> {
+    user.check_csrf(&form.csrf)?;
+    user.require(Role::Curator)?;
+    let story = story_id(&id)?;
+    let alt = match filled(&form.alt_text).map(AltText::parse).transpose() {
+        Ok(alt) => alt,
+        Err(err) => {
+            return invalid(&req, &state, &user, &id, "alt_text", err.to_string(), Default::default()).await;
+        }
+    };
+    let who = user.0.user.clone();
+    blocking(&state, move |archive| archive.set_alt_text(&who, story, alt)).await?;
+    Ok(back(&req, &id, "alt-text"))
+}

@@ -1,0 +1,81 @@
+// Storybank: small improvements on pages that work fully without JavaScript.
+// - Upload forms show a progress bar while a large file is sent.
+// - Selecting words in a story fills in the "passage to quote" field.
+// - Long theme lists get a filter box.
+(function () {
+  "use strict";
+
+  // Upload progress: send the form with XMLHttpRequest, then follow the server's answer.
+  document.querySelectorAll("form[data-progress]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.FormData || !window.XMLHttpRequest) return;
+      var files = form.querySelectorAll("input[type=file]");
+      var size = 0;
+      files.forEach(function (input) { if (input.files && input.files[0]) size += input.files[0].size; });
+      if (size < 256 * 1024) return; // small uploads: the ordinary post is fine
+      event.preventDefault();
+      var box = form.querySelector(".progress");
+      var bar = box && box.querySelector("progress");
+      var label = box && box.querySelector("span");
+      if (box) box.hidden = false;
+      var request = new XMLHttpRequest();
+      request.open("POST", form.action);
+      request.upload.addEventListener("progress", function (e) {
+        if (!e.lengthComputable || !bar) return;
+        var percent = Math.round((e.loaded / e.total) * 100);
+        bar.value = percent;
+        if (label) label.textContent = "Uploading: " + percent + "%";
+      });
+      request.addEventListener("load", function () {
+        if (request.responseURL && request.status < 400 && request.responseURL !== form.action) {
+          window.location.assign(request.responseURL);
+        } else {
+          document.open();
+          document.write(request.responseText);
+          document.close();
+        }
+      });
+      request.addEventListener("error", function () {
+        if (label) label.textContent = "The upload failed. Check your connection and try again.";
+      });
+      request.send(new FormData(form));
+      if (label) label.textContent = "Uploading…";
+    });
+  });
+
+  // Quote selection: words selected in the story text go into the passage field.
+  var passage = document.getElementById("passage");
+  if (passage) {
+    document.addEventListener("mouseup", fillPassage);
+    document.addEventListener("keyup", fillPassage);
+  }
+  function fillPassage() {
+    var selection = window.getSelection();
+    if (!selection || selection.isCollapsed) return;
+    var node = selection.anchorNode;
+    var element = node && (node.nodeType === 1 ? node : node.parentElement);
+    if (!element || !element.closest("[data-quotable]")) return;
+    var text = selection.toString().trim();
+    if (text) passage.value = text;
+  }
+
+  // Theme filter: a text box above long theme lists narrows the options shown.
+  document.querySelectorAll("select[data-filter]").forEach(function (select, index) {
+    var input = document.createElement("input");
+    input.type = "search";
+    input.id = "theme-filter-" + index;
+    input.setAttribute("aria-controls", select.id);
+    var label = document.createElement("label");
+    label.htmlFor = input.id;
+    label.textContent = "Filter themes";
+    label.className = "hint";
+    select.parentNode.insertBefore(label, select);
+    select.parentNode.insertBefore(input, select);
+    input.addEventListener("input", function () {
+      var needle = input.value.trim().toLowerCase();
+      Array.prototype.forEach.call(select.options, function (option) {
+        option.hidden = needle !== "" && option.text.toLowerCase().indexOf(needle) === -1 && option.value.indexOf(needle) === -1;
+      });
+    });
+  });
+})();
