@@ -6,23 +6,33 @@ DATA ?= demo-data
 # about 10 minutes on 2 cores; e.g. BENCH_ARGS="--search-stories 10000" for a quicker look.
 BENCH_ARGS ?=
 
-.PHONY: help run test lint ci bench
+.PHONY: help run test browser-test lint ci bench
 
 help: ## List the tasks
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-run: ## Build, load the sample stories into a fresh ./demo-data, and show what is there
+run: ## Build, load the sample stories into a fresh ./demo-data, make demo accounts, serve on http://127.0.0.1:8080
 	$(CARGO) build --release --bin storybank
 	rm -rf $(DATA)
 	./target/release/storybank --data-dir $(DATA) ingest stories-sample
-	./target/release/storybank --data-dir $(DATA) stories list
 	@echo
-	@echo "The sample archive is in ./$(DATA). The web app (log-in, pages on http://127.0.0.1:8080) is not built yet;"
-	@echo "meanwhile: ./target/release/storybank --data-dir $(DATA) stories show ID"
+	@echo "Demo accounts (user name, role, password) for http://127.0.0.1:8080/login :"
+	@for role in reporter curator commissioner admin; do \
+	  ./target/release/storybank --data-dir $(DATA) user add demo-$$role --role $$role --generate-password; \
+	done
+	@echo "(demo-curator can also submit stories if you give it the reporter role on the Users page as demo-admin.)"
+	@echo
+	@echo "Serving on http://127.0.0.1:8080 ; stop with Ctrl-C."
+	./target/release/storybank --data-dir $(DATA) serve --addr 127.0.0.1:8080
 
-test: ## Build the binary and run every test (unit, integration)
+test: ## Build the binary, run every test (unit, integration, in-process web), then the browser journeys
 	$(CARGO) build --bin storybank
 	$(CARGO) test --workspace
+	$(MAKE) browser-test
+
+browser-test: ## Browser journeys in headless Chromium (needs /usr/bin/chromium and node; see tests/browser)
+	$(CARGO) build --bin storybank
+	cd tests/browser && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && STORYBANK_BIN=../../target/debug/storybank node run.mjs
 
 lint: ## Formatting and clippy, warnings as errors
 	$(CARGO) fmt --all -- --check

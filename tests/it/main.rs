@@ -6,3 +6,4 @@
 mod ingest;
 mod search;
 mod support;
+mod web;

@@ -320,20 +320,6 @@ impl Archive {
             let store = self.store()?;
             let (story, curation) = load(&store, id)?;
             allowed(user, &story, &curation, Action::Curate)?;
-            if status == Status::Published {
-                if story.consent_missing() {
-                    return Err(ArchiveError::new(
-                        ErrorKind::Conflict,
-                        "record the storyteller's consent before publishing this story",
-                    ));
-                }
-                if story.content.lacks_alt_text() {
-                    return Err(ArchiveError::new(
-                        ErrorKind::Conflict,
-                        "add alt text (a description of the photo) before publishing this story",
-                    ));
-                }
-            }
         }
         let story = self.set_status(id, status)?;
         tracing::info!(story = %id, user = %user.name, status = %status, "status changed");
@@ -396,6 +382,26 @@ impl Archive {
             {
                 return Err(invalid(format!("there is no theme {parent} to move it under")));
             }
+        }
+        if from == to {
+            // Only the label changes.
+            store.set_theme_label(from, label)?;
+            return Ok(0);
+        }
+        // Sub-themes move with the theme: the deepest must stay within the depth limit.
+        let deepest = store
+            .theme_counts()?
+            .iter()
+            .map(|count| &count.theme.path)
+            .filter(|path| from.contains(path))
+            .map(ThemePath::depth)
+            .max()
+            .unwrap_or(from.depth());
+        if to.depth() + (deepest - from.depth()) > storybank_domain::MAX_THEME_DEPTH {
+            return Err(invalid(format!(
+                "moving {from} to {to} would nest its sub-themes deeper than {} levels",
+                storybank_domain::MAX_THEME_DEPTH
+            )));
         }
         let affected = store.rename_theme(from, to, label)?;
         drop(store);

@@ -138,6 +138,21 @@ impl Archive {
                 format!("a {} story cannot become {status}; move it one step at a time", story.status),
             ));
         }
+        // Checked under the same lock as the change, so consent cannot be removed in between.
+        if status == storybank_domain::Status::Published {
+            if story.consent_missing() {
+                return Err(ArchiveError::new(
+                    ErrorKind::Conflict,
+                    "record the storyteller's consent before publishing this story",
+                ));
+            }
+            if story.content.lacks_alt_text() {
+                return Err(ArchiveError::new(
+                    ErrorKind::Conflict,
+                    "add alt text (a description of the photo) before publishing this story",
+                ));
+            }
+        }
         store.set_status(id, status)?;
         let updated = store
             .story(id)?

@@ -20,11 +20,19 @@ pub struct LoginLimiter {
     failures: Mutex<HashMap<String, VecDeque<Instant>>>,
 }
 
+/// The keys an attempt counts against. The account is cut to the longest valid name (so a huge
+/// made-up name cannot fill memory); an IPv6 address counts by its /64 network, which one
+/// household or attacker usually holds whole.
 fn keys(account: &str, address: &str) -> [(String, usize); 2] {
-    [
-        (format!("account:{}", account.trim().to_lowercase()), PER_ACCOUNT),
-        (format!("address:{address}"), PER_ADDRESS),
-    ]
+    let account: String = account.trim().to_lowercase().chars().take(40).collect();
+    let address = match address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        _ => address.chars().take(64).collect(),
+    };
+    [(format!("account:{account}"), PER_ACCOUNT), (format!("address:{address}"), PER_ADDRESS)]
 }
 
 impl LoginLimiter {
@@ -60,6 +68,10 @@ impl LoginLimiter {
         let Ok(mut failures) = self.failures.lock() else { return };
         if failures.len() >= MAX_KEYS {
             failures.retain(|_, times| times.back().is_some_and(|t| now.duration_since(*t) < WINDOW));
+            if failures.len() >= MAX_KEYS {
+                // Still full of recent entries (a flood): start again rather than grow.
+                failures.clear();
+            }
         }
         for (key, limit) in keys(account, address) {
             let times = failures.entry(key).or_default();
@@ -70,10 +82,15 @@ impl LoginLimiter {
         }
     }
 
-    /// Forgets an account's failures after it logs in.
-    pub fn succeeded(&self, account: &str) {
+    /// After a log-in succeeds: forgets the account's failures, and takes back the attempt
+    /// counted against the address (attempts are counted before the password is checked).
+    pub fn succeeded(&self, account: &str, address: &str) {
         if let Ok(mut failures) = self.failures.lock() {
-            failures.remove(&keys(account, "")[0].0);
+            let [(account_key, _), (address_key, _)] = keys(account, address);
+            failures.remove(&account_key);
+            if let Some(times) = failures.get_mut(&address_key) {
+                times.pop_back();
+            }
         }
     }
 }
@@ -113,7 +130,18 @@ mod tests {
         for _ in 0..PER_ACCOUNT {
             limiter.failed("rita", "10.0.0.1");
         }
-        limiter.succeeded("rita");
+        limiter.succeeded("rita", "10.0.0.1");
         assert!(limiter.check("rita", "10.0.0.3").is_ok());
+    }
+
+    #[test]
+    fn an_ipv6_network_counts_as_one_address() {
+        let limiter = LoginLimiter::default();
+        let now = Instant::now();
+        for n in 0..PER_ADDRESS {
+            limiter.failed_at(&format!("user{n}"), &format!("2001:db8:1:2::{n:x}"), now);
+        }
+        assert!(limiter.check_at("someone", "2001:db8:1:2:ffff::1", now).is_err());
+        assert!(limiter.check_at("someone", "2001:db8:1:3::1", now).is_ok());
     }
 }

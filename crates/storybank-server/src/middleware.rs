@@ -3,6 +3,7 @@
 
 use std::time::Instant;
 
+use actix_web::ResponseError;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
@@ -44,13 +45,13 @@ pub async fn cross_site_guard(
         }) || origin == Some("null");
         if cross_site || foreign_origin {
             tracing::warn!(path = req.path(), "refused a cross-site form post");
-            return Err(PageError::Forbidden(
+            let refusal = PageError::Forbidden(
                 "this form was sent from another site; open Storybank and send it from there".into(),
-            )
-            .into());
+            );
+            return Ok(req.into_response(refusal.error_response()).map_into_right_body());
         }
     }
-    next.call(req).await
+    next.call(req).await.map(ServiceResponse::map_into_left_body)
 }
 
 /// Logs each request: method, path (without the query), status and time taken.

@@ -81,6 +81,17 @@ impl Chrome {
     }
 }
 
+/// A language's English name, from its code ("Not known" for `und`).
+pub fn language_name(code: &str) -> String {
+    if code == "und" {
+        return "Not known".to_owned();
+    }
+    storybank_domain::SUPPORTED_LANGUAGES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or_else(|| code.to_owned(), |(_, name)| (*name).to_owned())
+}
+
 /// Renders a template, or logs why it could not be.
 pub fn render(template: &impl Template) -> String {
     template.render().unwrap_or_else(|err| {

@@ -364,6 +364,10 @@ impl Store {
     /// and suggestion that carried them, in one transaction. The caller has checked that `to`
     /// is free and not inside `from`.
     pub fn rename_theme(&mut self, from: &ThemePath, to: &ThemePath, label: &str) -> Result<u64, StoreError> {
+        if from == to {
+            self.set_theme_label(from, label)?;
+            return Ok(0);
+        }
         let transaction = self.connection.transaction()?;
         let (from, to) = (from.as_str(), to.as_str());
         let subtree = "(theme = ?1 OR theme LIKE ?1 || '/%')";
@@ -416,6 +420,15 @@ impl Store {
         transaction.execute("DELETE FROM themes WHERE path = ?1 OR path LIKE ?1 || '/%'", params![from])?;
         transaction.commit()?;
         Ok(affected as u64)
+    }
+
+    /// Changes a theme's label.
+    pub fn set_theme_label(&mut self, path: &ThemePath, label: &str) -> Result<bool, StoreError> {
+        let changed = self
+            .connection
+            .prepare_cached("UPDATE themes SET label = ?2 WHERE path = ?1")?
+            .execute(params![path.as_str(), label])?;
+        Ok(changed == 1)
     }
 
     /// Retires (or restores) a theme: stories keep it, but it is not offered for new ones.

@@ -19,7 +19,13 @@ pub struct NextQuery {
 /// Only a path on this site is a place to go back to after logging in.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(next) if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') => {
+        // A path on this site only: not `//host` or `/\\host`, and no control characters (a
+        // browser drops a tab from `/\t/host`, which would make it `//host`).
+        Some(next)
+            if next.starts_with('/')
+                && !matches!(next.as_bytes().get(1), Some(b'/' | b'\\'))
+                && !next.bytes().any(|b| b < 0x20 || b == 0x7f || b == b'\\') =>
+        {
             next.to_owned()
         }
         _ => "/".to_owned(),
@@ -84,12 +90,13 @@ pub async fn submit(
         tracing::warn!(address, "log-in refused: too many failures");
         return Err(PageError::TooMany(wait.as_secs().max(1)));
     }
+    // Counted as a failure before the (slow) check, so parallel guesses cannot slip past the limit.
+    state.limiter.failed(&username, &address);
     let accounts = state.accounts.clone();
     let name = username.clone();
     let started = web::block(move || accounts.log_in(&name, &password)).await?.map_err(PageError::from)?;
     let next = safe_next(Some(&next));
     let Some(started) = started else {
-        state.limiter.failed(&username, &address);
         tracing::info!(address, "log-in failed");
         return login_page(
             &state,
@@ -99,7 +106,7 @@ pub async fn submit(
             Some("That user name and password do not match an account. Check them and try again.".into()),
         );
     };
-    state.limiter.succeeded(&username);
+    state.limiter.succeeded(&username, &address);
     tracing::info!(user = %started.session.user.name, "logged in");
     let mut response = see_other(&next);
     response
@@ -129,4 +136,26 @@ pub async fn logout(
     let mut response = see_other("/login");
     response.add_removal_cookie(&auth::removal(&state, SESSION_COOKIE)).map_err(PageError::internal)?;
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_paths_on_this_site_are_places_to_return_to() {
+        for (next, expected) in [
+            (Some("/review?queue=new"), "/review?queue=new"),
+            (Some("/stories/abc"), "/stories/abc"),
+            (None, "/"),
+            (Some("https://evil.example/"), "/"),
+            (Some("//evil.example/"), "/"),
+            (Some("/\\evil.example/"), "/"),
+            (Some("/\t/evil.example/"), "/"),
+            (Some("/\n"), "/"),
+            (Some("review"), "/"),
+        ] {
+            assert_eq!(safe_next(next), expected, "{next:?}");
+        }
+    }
 }

@@ -1,4 +1,5 @@
-//! Photo renditions, served only to people who may see their story.
+//! Photo renditions, served only to people who may see their story, and never cached (a
+//! shared computer must not keep a photo after logging out or a withdrawal).
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
@@ -35,8 +36,5 @@ pub async fn image(
         Ok((archive.media(media)?, media.mime.clone()))
     })
     .await?;
-    Ok(HttpResponse::Ok()
-        .content_type(mime)
-        .insert_header((header::CACHE_CONTROL, "private, max-age=600"))
-        .body(bytes))
+    Ok(HttpResponse::Ok().content_type(mime).insert_header((header::CACHE_CONTROL, "no-store")).body(bytes))
 }

@@ -5,15 +5,13 @@ use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use storybank_archive::{SearchRequest, SearchResponse, Snippet, Sort};
-use storybank_domain::{
-    Audience, Form, Language, Role, SUPPORTED_LANGUAGES, Status, StoryType, Tag, ThemePath,
-};
+use storybank_domain::{Audience, Form, Language, Role, Status, StoryType, Tag, ThemePath};
 
 use super::{blocking, chrome, ok};
 use crate::AppState;
 use crate::auth::LoggedIn;
 use crate::error::PageError;
-use crate::views::{FacetLink, ReviewPage, SearchPage, StoryLine};
+use crate::views::{FacetLink, ReviewPage, SearchPage, StoryLine, language_name};
 
 const PAGE_SIZE: usize = 20;
 /// The deepest page a search goes to (beyond it, narrow the search).
@@ -117,7 +115,12 @@ fn snippet_html(snippet: &Snippet) -> String {
     let mut html = String::with_capacity(text.len() + 32);
     let mut at = 0;
     for &(start, end) in &snippet.highlights {
-        if start < at || end > text.len() || !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+        if start < at
+            || start > end
+            || end > text.len()
+            || !text.is_char_boundary(start)
+            || !text.is_char_boundary(end)
+        {
             continue;
         }
         html.push_str(&escape(&text[at..start]));
@@ -162,13 +165,6 @@ fn lines(response: &SearchResponse, flags_of: &HashMap<String, Vec<&'static str>
             snippet_html: hit.snippet.as_ref().map(snippet_html),
         })
         .collect()
-}
-
-fn language_name(code: &str) -> String {
-    SUPPORTED_LANGUAGES
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map_or_else(|| code.to_owned(), |(_, name)| (*name).to_owned())
 }
 
 fn pager(params: &Params, path: &str, total: usize) -> (Option<String>, Option<String>) {

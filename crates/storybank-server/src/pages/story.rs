@@ -6,9 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use storybank_archive::{QuoteSelection, StoryView};
-use storybank_domain::{
-    AltText, CurationNotes, Note, QuoteId, Role, SUPPORTED_LANGUAGES, Status, StoryContent, Tag, ThemePath,
-};
+use storybank_domain::{AltText, CurationNotes, Note, QuoteId, Role, Status, StoryContent, Tag, ThemePath};
 
 use super::{Done, blocking, chrome, see_other, story_id};
 use crate::AppState;
@@ -16,14 +14,7 @@ use crate::auth::LoggedIn;
 use crate::error::PageError;
 use crate::forms::{ConsentFields, filled};
 use crate::markdown;
-use crate::views::{Choice, CueLine, FieldErrors, QuoteLine, StoryFormValues, StoryPage};
-
-fn language_name(code: &str) -> String {
-    SUPPORTED_LANGUAGES
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map_or_else(|| code.to_owned(), |(_, name)| (*name).to_owned())
-}
+use crate::views::{Choice, CueLine, FieldErrors, QuoteLine, StoryFormValues, StoryPage, language_name};
 
 fn next_statuses(status: Status) -> Vec<(&'static str, &'static str)> {
     match status {
@@ -454,7 +445,7 @@ pub async fn add_quote(
         (Ok(first), Ok(last)) => Some((first, last)),
         _ => None,
     };
-    let field = if cues.is_some() { "cues" } else { "passage" };
+    let field = if cues.is_some() { "first_cue" } else { "passage" };
     let who = user.0.user.clone();
     let text = passage.clone();
     let result = blocking(&state, move |archive| {

@@ -20,6 +20,8 @@ use crate::error::PageError;
 use crate::forms::{ConsentFields, filled};
 use crate::views::{Choice, FieldErrors, MyStoriesPage, SubmitChoosePage, SubmitPage, SubmitValues};
 
+/// The most parts an upload may have (the form has about 20, plus chosen themes).
+const MAX_PARTS: usize = 200;
 /// The longest ordinary form field (everything but the story's own text and files).
 const MAX_FIELD_BYTES: usize = 64 * 1024;
 
@@ -155,7 +157,22 @@ async fn read_parts(
     errors: &mut FieldErrors,
 ) -> Result<Parts, PageError> {
     let mut parts = Parts::default();
+    // The whole body: one file, the story's text twice over (body or pasted transcript) and the
+    // small fields. Beyond it, or beyond MAX_PARTS parts, reading stops at once.
+    let max_total = max_file + 2 * max_text + 1024 * 1024;
+    let mut total: u64 = 0;
+    let mut count = 0;
+    let too_big = || {
+        PageError::Invalid(format!(
+            "the upload is too large: at most {} MB in all; make the file smaller and try again",
+            max_total.div_ceil(1024 * 1024)
+        ))
+    };
     while let Some(field) = multipart.next().await {
+        count += 1;
+        if count > MAX_PARTS {
+            return Err(PageError::Invalid("the form has too many fields".into()));
+        }
         let mut field =
             field.map_err(|err| PageError::BadRequest(format!("the upload could not be read: {err}")))?;
         let name = field.name().unwrap_or_default().to_owned();
@@ -173,6 +190,10 @@ async fn read_parts(
         while let Some(chunk) = field.next().await {
             let chunk =
                 chunk.map_err(|err| PageError::BadRequest(format!("the upload was cut short: {err}")))?;
+            total += chunk.len() as u64;
+            if total > max_total {
+                return Err(too_big());
+            }
             if too_large {
                 continue;
             }

@@ -1,0 +1,795 @@
+//! The web app, in process (actix `test::init_service`): every route for every role, log-in,
+//! sessions, CSRF, rate limiting, security headers, uploads and hostile input.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::{test, web};
+use storybank_archive::{Archive, Config, ContentInput, Metadata, NoProgress, Submission};
+use storybank_domain::{Form, Password, Role, Roles, StoryContent, StoryId, Title, UserName};
+use storybank_server::{AppState, build_app};
+
+use crate::support::sample_dir;
+
+const PASSWORD: &str = "a long test password";
+
+/// A logged-in person: their session cookie and CSRF token.
+#[derive(Clone, Debug)]
+struct Login {
+    token: String,
+    csrf: String,
+}
+
+/// An archive with the sample, one account per role (two reporters), and a story submitted by rita.
+struct Fixture {
+    _dir: tempfile::TempDir,
+    state: web::Data<AppState>,
+    logins: HashMap<&'static str, Login>,
+    /// Submitted through the web use case by rita.
+    rita_story: StoryId,
+    /// A sample story (ingested from the folder).
+    sample_story: StoryId,
+    /// A sample photo story.
+    photo_story: StoryId,
+}
+
+const PEOPLE: [(&str, Role); 5] = [
+    ("rita", Role::Reporter),
+    ("rosa", Role::Reporter),
+    ("carl", Role::Curator),
+    ("cora", Role::Commissioner),
+    ("adam", Role::Admin),
+];
+
+fn fixture_with(config: impl FnOnce(&mut Config)) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = Config::new(dir.path());
+    config(&mut settings);
+    let archive = Arc::new(Archive::open(settings).unwrap());
+    archive.ingest_paths(&[sample_dir()], &NoProgress).unwrap();
+    let accounts = archive.accounts();
+    let password = Password::parse(PASSWORD).unwrap();
+    let mut logins = HashMap::new();
+    let mut rita = None;
+    for (name, role) in PEOPLE {
+        let user = accounts
+            .add_user(UserName::parse(name).unwrap(), Roles::new([role]).unwrap(), &password)
+            .unwrap();
+        if name == "rita" {
+            rita = Some(user);
+        }
+        let started = accounts.log_in(name, PASSWORD).unwrap().unwrap();
+        logins.insert(name, Login { token: started.token, csrf: started.session.csrf });
+    }
+    let metadata = Metadata {
+        title: Some(Title::parse("Rita's story about the bus").unwrap()),
+        form: Some(Form::Text),
+        ..Metadata::default()
+    };
+    let rita_story = archive
+        .submit(
+            &rita.unwrap(),
+            Submission {
+                metadata,
+                content: ContentInput::Body("The night bus never came, so I walked home in the rain."),
+                suggested_themes: Vec::new(),
+                source: "upload: web form".into(),
+            },
+        )
+        .unwrap();
+    let summaries = archive.story_summaries().unwrap();
+    let sample_story = summaries.iter().find(|s| s.form == Form::Text && s.id != rita_story).unwrap().id;
+    let photo_story = summaries.iter().find(|s| s.form == Form::Image).unwrap().id;
+    let state = web::Data::new(AppState::new(archive, false, "Storybank test"));
+    Fixture { _dir: dir, state, logins, rita_story, sample_story, photo_story }
+}
+
+fn fixture() -> Fixture {
+    fixture_with(|_| {})
+}
+
+/// A request as `who` (None: logged out). A POST body gets the person's CSRF token added.
+fn request(
+    fixture: &Fixture,
+    who: Option<&str>,
+    method: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> test::TestRequest {
+    let mut request = match method {
+        "GET" => test::TestRequest::get(),
+        _ => test::TestRequest::post(),
+    }
+    .uri(path)
+    .peer_addr("10.1.2.3:4567".parse().unwrap());
+    let login = who.map(|name| fixture.logins[name].clone());
+    if let Some(login) = &login {
+        request = request.cookie(actix_web::cookie::Cookie::new("sb_session", login.token.clone()));
+    }
+    if method == "POST" {
+        let mut fields: Vec<(&str, &str)> = form.to_vec();
+        let csrf = login.as_ref().map(|l| l.csrf.clone()).unwrap_or_default();
+        if !fields.iter().any(|(k, _)| *k == "csrf") {
+            fields.push(("csrf", &csrf));
+            request = request.set_form(fields);
+        } else {
+            request = request.set_form(fields);
+        }
+    }
+    request
+}
+
+async fn body_text<B: MessageBody>(response: ServiceResponse<B>) -> String {
+    let bytes = actix_web::body::to_bytes(response.into_body()).await.map_err(Into::into);
+    let bytes: Result<_, Box<dyn std::error::Error>> = bytes;
+    String::from_utf8(bytes.unwrap().to_vec()).unwrap()
+}
+
+/// A row of the permission matrix: method, path, form fields, and the status for each person.
+type Cell = (&'static str, String, Vec<(&'static str, &'static str)>, [u16; 6]);
+
+#[actix_web::test]
+async fn every_route_checks_the_role_and_the_story() {
+    let f = fixture();
+    let app = test::init_service(build_app(f.state.clone())).await;
+    let (rita, sample, photo) =
+        (f.rita_story.to_string(), f.sample_story.to_string(), f.photo_story.to_string());
+    // Who asks: logged out, reporter (owner of rita's story), another reporter, curator,
+    // commissioner, admin. 303 is "log in first" for pages (or the role's home page for `/`).
+    let who = [None, Some("rita"), Some("rosa"), Some("carl"), Some("cora"), Some("adam")];
+    let matrix: Vec<Cell> = vec![
+        ("GET", "/healthz".into(), vec![], [200, 200, 200, 200, 200, 200]),
+        ("GET", "/static/app.css".into(), vec![], [200, 200, 200, 200, 200, 200]),
+        ("GET", "/login".into(), vec![], [200, 303, 303, 303, 303, 303]),
+        ("GET", "/".into(), vec![], [303, 303, 303, 303, 303, 303]),
+        ("GET", "/submit".into(), vec![], [303, 200, 200, 403, 403, 403]),
+        ("GET", "/submit/photo".into(), vec![], [303, 200, 200, 403, 403, 403]),
+        ("GET", "/submit/video".into(), vec![], [303, 404, 404, 403, 403, 403]),
+        ("GET", "/my/stories".into(), vec![], [303, 200, 200, 403, 403, 403]),
+        ("GET", format!("/my/stories/{rita}"), vec![], [303, 200, 404, 200, 404, 403]),
+        ("GET", format!("/stories/{rita}"), vec![], [303, 200, 404, 200, 404, 403]),
+        ("GET", format!("/stories/{sample}"), vec![], [303, 404, 404, 200, 404, 403]),
+        ("GET", "/stories/not-an-id".into(), vec![], [303, 404, 404, 404, 404, 403]),
+        ("GET", format!("/media/{photo}/display"), vec![], [303, 404, 404, 200, 404, 403]),
+        ("GET", format!("/media/{photo}/thumbnail"), vec![], [303, 404, 404, 200, 404, 403]),
+        ("GET", format!("/media/{photo}/original"), vec![], [303, 404, 404, 404, 404, 403]),
+        ("GET", "/review".into(), vec![], [303, 403, 403, 200, 403, 403]),
+        ("GET", "/review?queue=consent".into(), vec![], [303, 403, 403, 200, 403, 403]),
+        ("GET", "/search?q=bus&theme=housing".into(), vec![], [303, 403, 403, 200, 200, 403]),
+        ("GET", "/themes".into(), vec![], [303, 403, 403, 200, 403, 403]),
+        ("GET", "/admin/users".into(), vec![], [303, 403, 403, 403, 403, 200]),
+        ("GET", "/no/such/page".into(), vec![], [404, 404, 404, 404, 404, 404]),
+        ("POST", format!("/stories/{rita}/tags"), vec![("tag", "night-bus")], [403, 303, 404, 303, 404, 404]),
+        (
+            "POST",
+            format!("/stories/{rita}/tags/remove"),
+            vec![("tag", "night-bus")],
+            [403, 303, 404, 303, 404, 404],
+        ),
+        (
+            "POST",
+            format!("/stories/{rita}/suggestions"),
+            vec![("themes", "transport")],
+            [403, 303, 404, 303, 404, 404],
+        ),
+        (
+            "POST",
+            format!("/stories/{rita}/themes"),
+            vec![("theme", "transport")],
+            [403, 403, 403, 303, 403, 403],
+        ),
+        (
+            "POST",
+            format!("/stories/{rita}/themes/remove"),
+            vec![("theme", "transport")],
+            [403, 403, 403, 303, 403, 403],
+        ),
+        (
+            "POST",
+            format!("/stories/{rita}/notes"),
+            vec![("key_message", "Buses")],
+            [403, 403, 403, 303, 403, 403],
+        ),
+        (
+            "POST",
+            format!("/stories/{rita}/quotes"),
+            vec![("passage", "walked home")],
+            [403, 403, 403, 303, 403, 403],
+        ),
+        (
+            "POST",
+            format!("/stories/{rita}/alt-text"),
+            vec![("alt_text", "x")],
+            [403, 403, 403, 422, 403, 403],
+        ),
+        (
+            "POST",
+            format!("/stories/{rita}/consent"),
+            vec![
+                ("consent_scope", "public"),
+                ("consent_identify_as", "anonymous"),
+                ("consent_given_on", "2026-11-01"),
+            ],
+            [403, 403, 403, 303, 403, 403],
+        ),
+        (
+            "POST",
+            format!("/stories/{rita}/status"),
+            vec![("status", "reviewed")],
+            [403, 403, 403, 303, 403, 403],
+        ),
+        ("POST", format!("/stories/{sample}/tags"), vec![("tag", "x")], [403, 404, 404, 303, 404, 404]),
+        (
+            "POST",
+            "/themes".into(),
+            vec![("parent", "transport"), ("name", "night-buses"), ("label", "Night buses")],
+            [403, 403, 403, 303, 403, 403],
+        ),
+        (
+            "POST",
+            "/themes/retire".into(),
+            vec![("retire", "transport/night-buses"), ("retired", "true")],
+            [403, 403, 403, 303, 403, 403],
+        ),
+        (
+            "POST",
+            "/admin/users/rosa/roles".into(),
+            vec![("roles", "reporter")],
+            [403, 403, 403, 403, 403, 303],
+        ),
+        ("POST", "/admin/users/rosa/enable".into(), vec![], [403, 403, 403, 403, 403, 303]),
+    ];
+    let mut failures = Vec::new();
+    for (method, path, form, expected) in &matrix {
+        for (person, status) in who.iter().zip(expected) {
+            let response = app.call(request(&f, *person, method, path, form).to_request()).await.unwrap();
+            if response.status().as_u16() != *status {
+                failures.push(format!(
+                    "{method} {path} as {}: expected {status}, got {}",
+                    person.unwrap_or("nobody"),
+                    response.status()
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cells differ:\n{}",
+        failures.len(),
+        matrix.len() * 6,
+        failures.join("\n")
+    );
+}
+
+#[actix_web::test]
+async fn logging_in_sets_a_strict_cookie_and_failures_are_limited() {
+    let f = fixture();
+    let app = test::init_service(build_app(f.state.clone())).await;
+    let form = app.call(test::TestRequest::get().uri("/login").to_request()).await.unwrap();
+    let login_cookie = form.response().cookies().find(|c| c.name() == "sb_login").unwrap().into_owned();
+    let html = body_text(form).await;
+    let csrf = html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+
+    let attempt = |password: &str, csrf: &str| {
+        test::TestRequest::post()
+            .uri("/login")
+            .peer_addr("10.9.9.9:1000".parse().unwrap())
+            .cookie(login_cookie.clone())
+            .set_form([("csrf", csrf), ("username", "carl"), ("password", password), ("next", "/themes")])
+            .to_request()
+    };
+    // Without the form's token (a forged cross-site post), nothing happens.
+    let forged = app.call(attempt(PASSWORD, "forged")).await.unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+
+    let ok = app.call(attempt(PASSWORD, &csrf)).await.unwrap();
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    assert_eq!(ok.headers().get("location").unwrap(), "/themes");
+    let session = ok.response().cookies().find(|c| c.name() == "sb_session").unwrap().into_owned();
+    assert_eq!(session.http_only(), Some(true));
+    assert_eq!(session.same_site(), Some(actix_web::cookie::SameSite::Strict));
+    assert_eq!(session.path(), Some("/"));
+
+    for attempt_number in 1..=5 {
+        let wrong = app.call(attempt("not the password", &csrf)).await.unwrap();
+        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED, "attempt {attempt_number}");
+        let page = body_text(wrong).await;
+        assert!(page.contains("do not match an account"));
+        assert!(!page.contains("not the password"), "the password is never shown back");
+    }
+    let limited = app.call(attempt(PASSWORD, &csrf)).await.unwrap();
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = limited.headers().get("retry-after").unwrap().to_str().unwrap().parse().unwrap();
+    assert!((1..=900).contains(&wait), "Retry-After {wait}");
+
+    // An open redirect is not possible through `next`.
+    let other = test::TestRequest::post()
+        .uri("/login")
+        .peer_addr("10.9.9.8:1000".parse().unwrap())
+        .cookie(login_cookie.clone())
+        .set_form([
+            ("csrf", csrf.as_str()),
+            ("username", "cora"),
+            ("password", PASSWORD),
+            ("next", "//evil.example/"),
+        ])
+        .to_request();
+    let response = app.call(other).await.unwrap();
+    assert_eq!(response.headers().get("location").unwrap(), "/");
+}
+
+#[actix_web::test]
+async fn logging_out_and_disabling_end_sessions_at_once() {
+    let f = fixture();
+    let app = test::init_service(build_app(f.state.clone())).await;
+    let review = |who| request(&f, Some(who), "GET", "/review", &[]).to_request();
+    assert_eq!(app.call(review("carl")).await.unwrap().status(), StatusCode::OK);
+    let out = app.call(request(&f, Some("carl"), "POST", "/logout", &[]).to_request()).await.unwrap();
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.call(review("carl")).await.unwrap().status(), StatusCode::SEE_OTHER, "logged out");
+
+    let searched = |who| request(&f, Some(who), "GET", "/search", &[]).to_request();
+    assert_eq!(app.call(searched("cora")).await.unwrap().status(), StatusCode::OK);
+    let disable = request(&f, Some("adam"), "POST", "/admin/users/cora/disable", &[]).to_request();
+    assert_eq!(app.call(disable).await.unwrap().status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.call(searched("cora")).await.unwrap().status(), StatusCode::SEE_OTHER, "disabled");
+    // An admin cannot lock themselves out.
+    let own = request(&f, Some("adam"), "POST", "/admin/users/adam/disable", &[]).to_request();
+    assert_eq!(app.call(own).await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[actix_web::test]
+async fn forged_and_cross_site_posts_are_refused() {
+    let f = fixture();
+    let app = test::init_service(build_app(f.state.clone())).await;
+    let path = format!("/stories/{}/tags", f.rita_story);
+    let wrong_token =
+        request(&f, Some("carl"), "POST", &path, &[("tag", "x"), ("csrf", "guess")]).to_request();
+    assert_eq!(app.call(wrong_token).await.unwrap().status(), StatusCode::FORBIDDEN);
+    let cross_site = request(&f, Some("carl"), "POST", &path, &[("tag", "x")])
+        .insert_header(("origin", "https://evil.example"))
+        .insert_header(("host", "localhost:8080"))
+        .to_request();
+    assert_eq!(app.call(cross_site).await.unwrap().status(), StatusCode::FORBIDDEN);
+    let fetch_site = request(&f, Some("carl"), "POST", &path, &[("tag", "x")])
+        .insert_header(("sec-fetch-site", "cross-site"))
+        .to_request();
+    assert_eq!(app.call(fetch_site).await.unwrap().status(), StatusCode::FORBIDDEN);
+    let story = f.state.archive.story(f.rita_story).unwrap();
+    assert!(story.details.tags.is_empty(), "no refused post changed anything");
+    let same_origin = request(&f, Some("carl"), "POST", &path, &[("tag", "x")])
+        .insert_header(("origin", "http://localhost:8080"))
+        .insert_header(("host", "localhost:8080"))
+        .to_request();
+    assert_eq!(app.call(same_origin).await.unwrap().status(), StatusCode::SEE_OTHER);
+}
+
+#[actix_web::test]
+async fn pages_carry_strict_security_headers_and_are_not_cached() {
+    let f = fixture();
+    let app = test::init_service(build_app(f.state.clone())).await;
+    for path in ["/login", "/healthz"] {
+        let response = app.call(test::TestRequest::get().uri(path).to_request()).await.unwrap();
+        let header = |name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
+        let csp = header("content-security-policy").unwrap();
+        assert!(
+            csp.contains("default-src 'none'")
+                && csp.contains("script-src 'self'")
+                && csp.contains("frame-ancestors 'none'")
+        );
+        assert!(!csp.contains("unsafe-inline"));
+        assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"));
+        assert_eq!(header("x-frame-options").as_deref(), Some("DENY"));
+        assert_eq!(header("referrer-policy").as_deref(), Some("same-origin"));
+    }
+    let page = app.call(request(&f, Some("carl"), "GET", "/review", &[]).to_request()).await.unwrap();
+    assert_eq!(page.headers().get("cache-control").unwrap(), "no-store");
+}
+
+fn multipart(fields: &[(&str, &str)], file: Option<(&str, &str, &[u8])>) -> (String, Vec<u8>) {
+    let boundary = "----storybank-test-boundary";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    if let Some((name, filename, bytes)) = file {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+fn upload(
+    f: &Fixture,
+    who: &str,
+    kind: &str,
+    fields: &[(&str, &str)],
+    file: Option<(&str, &str, &[u8])>,
+) -> actix_http::Request {
+    let csrf = f.logins[who].csrf.clone();
+    let mut all = fields.to_vec();
+    all.push(("csrf", &csrf));
+    let (content_type, body) = multipart(&all, file);
+    request(f, Some(who), "GET", &format!("/submit/{kind}"), &[])
+        .method(actix_web::http::Method::POST)
+        .insert_header(("content-type", content_type))
+        .set_payload(body)
+        .to_request()
+}
+
+#[actix_web::test]
+async fn reporters_upload_through_the_same_ingestion_and_errors_sit_by_their_fields() {
+    let f = fixture_with(|config| config.limits.max_image_bytes = 200 * 1024);
+    let app = test::init_service(build_app(f.state.clone())).await;
+    let before = f.state.archive.count_stories().unwrap();
+
+    // A written story with consent.
+    let ok = upload(
+        &f,
+        "rosa",
+        "text",
+        &[
+            ("title", "Waiting for the repair"),
+            ("story_type", "written"),
+            ("language", "en"),
+            ("body", "The damp came back every winter and nobody came to fix it."),
+            ("tags", "damp, Repairs"),
+            ("themes", "housing/repairs"),
+            ("consent_scope", "commissioners"),
+            ("consent_identify_as", "first_name"),
+            ("consent_given_on", "2026-11-20"),
+        ],
+        None,
+    );
+    let response = app.call(ok).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = response.headers().get("location").unwrap().to_str().unwrap().to_owned();
+    let id = StoryId::parse(location.trim_start_matches("/my/stories/").split('?').next().unwrap()).unwrap();
+    let view = f.state.archive.story_for(&user(&f, "rosa"), id).unwrap();
+    assert_eq!(view.story.details.tags.iter().map(|t| t.as_str()).collect::<Vec<_>>(), ["damp", "repairs"]);
+    assert!(view.story.details.themes.is_empty(), "suggested themes wait for a curator");
+    assert_eq!(view.curation.suggested_themes.len(), 1);
+    assert!(view.story.details.consent.is_some());
+
+    // Each bad input: 422, the message next to its field, nothing stored.
+    let photo = std::fs::read(sample_dir().join("stories/fi/bus-stop-rain-gps.jpg")).unwrap();
+    let big = vec![0u8; 300 * 1024];
+    let cases: Vec<BadUpload<'_>> = vec![
+        ("text", vec![("title", ""), ("body", "words")], None, "title", "Enter a title"),
+        ("text", vec![("title", "No words"), ("body", "  ")], None, "body", "Write or paste the story"),
+        (
+            "text",
+            vec![("title", "Bad tag"), ("body", "words"), ("tags", "<b>")],
+            None,
+            "tags",
+            "is not a tag",
+        ),
+        (
+            "text",
+            vec![("title", "Half consent"), ("body", "words"), ("consent_scope", "public")],
+            None,
+            "consent_identify_as",
+            "Choose how the storyteller wants to be identified",
+        ),
+        (
+            "text",
+            vec![
+                ("title", "Backwards consent"),
+                ("body", "words"),
+                ("consent_scope", "public"),
+                ("consent_identify_as", "anonymous"),
+                ("consent_given_on", "2026-11-20"),
+                ("consent_expires_on", "2026-01-01"),
+            ],
+            None,
+            "consent_expires_on",
+            "before given_on",
+        ),
+        (
+            "photo",
+            vec![("title", "Too big"), ("caption", "c")],
+            Some(("photo", "big.jpg", &big)),
+            "photo",
+            "too large",
+        ),
+        (
+            "photo",
+            vec![("title", "Not a photo"), ("caption", "c")],
+            Some(("photo", "x.jpg", b"hello")),
+            "photo",
+            "not a JPEG",
+        ),
+        (
+            "photo",
+            vec![("title", "No caption"), ("caption", "")],
+            Some(("photo", "p.jpg", &photo[..1000])),
+            "caption",
+            "caption",
+        ),
+        (
+            "transcript",
+            vec![
+                ("title", "Broken"),
+                ("transcript_text", "WEBVTT\n\n00:00:05.000 --> 00:00:01.000\nA: hi\n"),
+            ],
+            None,
+            "transcript_text",
+            "before it starts",
+        ),
+    ];
+    for (kind, fields, file, field, message) in cases {
+        let response = app.call(upload(&f, "rosa", kind, &fields, file)).await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{kind} {fields:?}");
+        let page = body_text(response).await;
+        let error = page
+            .split(&format!("id=\"{field}-error\">"))
+            .nth(1)
+            .unwrap_or_else(|| panic!("{field} error shown: {page}"));
+        assert!(error.split("</p>").next().unwrap().contains(message), "{field}: {message}: {error:.200}");
+        assert!(
+            page.contains(&format!("{field}-error\"")) && page.contains("aria-describedby"),
+            "{field} points at its error"
+        );
+    }
+    assert_eq!(f.state.archive.count_stories().unwrap(), before + 1, "only the good upload was stored");
+
+    // A curator cannot upload (reporters do), and a form without the session's token is refused.
+    assert_eq!(
+        app.call(upload(&f, "carl", "text", &[("title", "x")], None)).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+}
+
+/// A bad upload: form, fields, file, the field the error shows by, and words of the message.
+type BadUpload<'a> = (
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+    Option<(&'static str, &'static str, &'a [u8])>,
+    &'static str,
+    &'static str,
+);
+
+fn user(f: &Fixture, name: &str) -> storybank_domain::User {
+    f.state.accounts.user_named(&UserName::parse(name).unwrap()).unwrap()
+}
+
+/// Payloads that must render as text wherever a story's words appear.
+const XSS: [&str; 6] = [
+    "<script>alert('t')</script>",
+    "<img src=x onerror=alert(1)>",
+    "\"><svg onload=alert(1)>",
+    "[link](javascript:alert(1))",
+    "<a href=\"javascript:alert(1)\">x</a>",
+    "' onmouseover='alert(1)",
+];
+
+#[actix_web::test]
+async fn hostile_text_renders_inert_on_every_page() {
+    let f = fixture();
+    let app = test::init_service(build_app(f.state.clone())).await;
+    for payload in XSS {
+        let upload = upload(
+            &f,
+            "rita",
+            "text",
+            &[
+                ("title", payload),
+                ("body", &format!("{payload}\n\nrain {payload}")),
+                ("place", payload),
+                ("storyteller", payload),
+            ],
+            None,
+        );
+        let response = app.call(upload).await.unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{payload}");
+        let location = response
+            .headers()
+            .get("location")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .split('?')
+            .next()
+            .unwrap()
+            .to_owned();
+        let id = location.trim_start_matches("/my/stories/").to_owned();
+        for (who, path) in [
+            ("rita", location.clone()),
+            ("rita", "/my/stories".to_owned()),
+            ("carl", format!("/stories/{id}")),
+            ("carl", "/review".to_owned()),
+            ("carl", "/search?q=rain".to_owned()),
+        ] {
+            let page =
+                body_text(app.call(request(&f, Some(who), "GET", &path, &[]).to_request()).await.unwrap())
+                    .await;
+            for tag in
+                page.split('<').skip(1).map(|rest| rest.split('>').next().unwrap_or_default().to_lowercase())
+            {
+                for bad in ["script>", "onerror", "onload", "onmouseover", "javascript:", "svg"] {
+                    assert!(!tag.contains(bad), "{payload:?} on {path} as {who}: <{tag}>");
+                }
+            }
+            assert!(!page.contains("<script>alert"), "{path}");
+        }
+    }
+}
+
+#[actix_web::test]
+async fn curators_theme_quote_and_publish_and_the_taxonomy_keeps_assignments() {
+    let f = fixture();
+    let app = test::init_service(build_app(f.state.clone())).await;
+    let id = f.rita_story;
+    let post = |path: String, form: Vec<(&'static str, &'static str)>| {
+        request(&f, Some("carl"), "POST", &path, &form).to_request()
+    };
+    for (path, form) in [
+        (format!("/stories/{id}/themes"), vec![("theme", "transport/rural-transport")]),
+        (
+            format!("/stories/{id}/quotes"),
+            vec![("passage", "walked home in the rain"), ("quote_themes", "transport/rural-transport")],
+        ),
+        (
+            format!("/stories/{id}/notes"),
+            vec![("key_message", "No night bus"), ("key_learning", "Run a late service")],
+        ),
+        (
+            format!("/stories/{id}/consent"),
+            vec![
+                ("consent_scope", "public"),
+                ("consent_identify_as", "anonymous"),
+                ("consent_given_on", "2026-11-01"),
+            ],
+        ),
+        (format!("/stories/{id}/status"), vec![("status", "reviewed")]),
+        (format!("/stories/{id}/status"), vec![("status", "published")]),
+    ] {
+        let response = app.call(post(path.clone(), form)).await.unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+    }
+    let view = f.state.archive.story_for(&user(&f, "carl"), id).unwrap();
+    assert_eq!(view.story.status, storybank_domain::Status::Published);
+    let quote = &view.curation.quotes[0];
+    let text = view.story.content.full_text();
+    let storybank_domain::QuoteSpan::Text { start, end } = quote.span else { panic!("a text quote") };
+    assert_eq!(&text[start..end], "walked home in the rain", "the quote keeps exact offsets");
+    assert_eq!(quote.themes[0].as_str(), "transport/rural-transport");
+    assert_eq!(view.curation.notes.key_message.as_ref().unwrap().as_str(), "No night bus");
+
+    // Published with public consent: the commissioner now finds and reads it.
+    let search = request(&f, Some("cora"), "GET", "/search?q=night+bus", &[]).to_request();
+    let results = body_text(app.call(search).await.unwrap()).await;
+    assert!(results.contains("s story about the bus"), "the commissioner finds the published story");
+    let page = app
+        .call(request(&f, Some("cora"), "GET", &format!("/stories/{id}"), &[]).to_request())
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+
+    // Changing only a theme's label keeps every assignment.
+    let relabel = post(
+        "/themes/rename".into(),
+        vec![
+            ("from", "transport/rural-transport"),
+            ("to", "transport/rural-transport"),
+            ("new_label", "Rural"),
+        ],
+    );
+    assert_eq!(app.call(relabel).await.unwrap().status(), StatusCode::SEE_OTHER);
+    assert_eq!(f.state.archive.story(id).unwrap().details.themes[0].as_str(), "transport/rural-transport");
+    // A move that would nest sub-themes past the depth limit is refused.
+    let too_deep = post(
+        "/themes/rename".into(),
+        vec![("from", "health"), ("to", "a/b/c/health"), ("new_label", "Health")],
+    );
+    assert_eq!(app.call(too_deep).await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Renaming a theme moves its stories and quotes; merging re-themes them.
+    let rename = post(
+        "/themes/rename".into(),
+        vec![
+            ("from", "transport/rural-transport"),
+            ("to", "transport/country-buses"),
+            ("new_label", "Country buses"),
+        ],
+    );
+    assert_eq!(app.call(rename).await.unwrap().status(), StatusCode::SEE_OTHER);
+    let themes = |f: &Fixture| {
+        f.state.archive.story(id).unwrap().details.themes.iter().map(|t| t.to_string()).collect::<Vec<_>>()
+    };
+    assert_eq!(themes(&f), ["transport/country-buses"]);
+    let found = f
+        .state
+        .archive
+        .search_hits(&{
+            let mut r = storybank_archive::SearchRequest::new(
+                "",
+                storybank_domain::Audience::Curator,
+                chrono::Utc::now().date_naive(),
+            );
+            r.themes = vec![storybank_domain::ThemePath::parse("transport/country-buses").unwrap()];
+            r
+        })
+        .unwrap();
+    assert!(found.hits.iter().any(|hit| hit.id == id), "the index follows a rename");
+    let merge = post(
+        "/themes/merge".into(),
+        vec![("merge_from", "transport/country-buses"), ("merge_into", "transport/accessibility")],
+    );
+    assert_eq!(app.call(merge).await.unwrap().status(), StatusCode::SEE_OTHER);
+    assert_eq!(themes(&f), ["transport/accessibility"]);
+    let view = f.state.archive.story_for(&user(&f, "carl"), id).unwrap();
+    assert_eq!(
+        view.curation.quotes[0].themes[0].as_str(),
+        "transport/accessibility",
+        "quotes are re-themed too"
+    );
+
+    // Withdrawing hides it from everyone at once, curators included.
+    let withdraw = post(format!("/stories/{id}/status"), vec![("status", "withdrawn")]);
+    assert_eq!(app.call(withdraw).await.unwrap().status(), StatusCode::SEE_OTHER);
+    for who in ["rita", "carl", "cora"] {
+        let page = app
+            .call(request(&f, Some(who), "GET", &format!("/stories/{id}"), &[]).to_request())
+            .await
+            .unwrap();
+        assert_eq!(page.status(), StatusCode::NOT_FOUND, "{who}");
+    }
+}
+
+#[actix_web::test]
+async fn publishing_needs_consent_and_alt_text() {
+    let f = fixture();
+    let app = test::init_service(build_app(f.state.clone())).await;
+    let carl = |path: String, form: Vec<(&'static str, &'static str)>| {
+        request(&f, Some("carl"), "POST", &path, &form).to_request()
+    };
+    let app = &app;
+    let carl = &carl;
+    let publish = |id: StoryId| async move {
+        for status in ["reviewed", "published"] {
+            let response =
+                app.call(carl(format!("/stories/{id}/status"), vec![("status", status)])).await.unwrap();
+            if response.status() != StatusCode::SEE_OTHER {
+                return (response.status(), body_text(response).await);
+            }
+        }
+        (StatusCode::SEE_OTHER, String::new())
+    };
+    let (status, page) = publish(f.rita_story).await;
+    assert_eq!(status, StatusCode::CONFLICT, "rita's story has no consent yet");
+    assert!(page.contains("record the storyteller"));
+
+    let archive = &f.state.archive;
+    let photo_without_alt = archive
+        .story_summaries()
+        .unwrap()
+        .into_iter()
+        .map(|summary| archive.story(summary.id).unwrap())
+        .find(|story| story.content.lacks_alt_text() && !story.consent_missing())
+        .expect("the sample has a photo story with consent and no alt text");
+    let (status, page) = publish(photo_without_alt.id).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(page.contains("add alt text"));
+    let alt =
+        carl(format!("/stories/{}/alt-text", photo_without_alt.id), vec![("alt_text", "Tins on a shelf")]);
+    assert_eq!(app.call(alt).await.unwrap().status(), StatusCode::SEE_OTHER);
+    let publish_again =
+        carl(format!("/stories/{}/status", photo_without_alt.id), vec![("status", "published")]);
+    assert_eq!(app.call(publish_again).await.unwrap().status(), StatusCode::SEE_OTHER);
+    assert!(matches!(
+        archive.story(photo_without_alt.id).unwrap().content,
+        StoryContent::Image { alt_text: Some(_), .. }
+    ));
+}
