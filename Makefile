@@ -2,8 +2,9 @@
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 DATA ?= demo-data
-# The full run (20k text stories, 40 photos, 100k-story search corpus with the FTS5 baseline) takes
-# about 10 minutes on 2 cores; e.g. BENCH_ARGS="--search-stories 10000" for a quicker look.
+# The full run (20k text stories, 40 photos, 100k-story search corpus with the FTS5 baseline, then
+# 20 s of wrk against the search page) takes about 12 minutes on 2 cores; e.g.
+# BENCH_ARGS="--search-stories 10000" for a quicker look. The HTTP run needs Debian's `wrk`.
 BENCH_ARGS ?=
 
 .PHONY: help run test browser-test lint ci bench
@@ -41,4 +42,5 @@ lint: ## Formatting and clippy, warnings as errors
 ci: lint test ## What CI runs
 
 bench: ## Benchmarks (a harness, not tests); results go in docs/benchmarks.md by hand
+	$(CARGO) build --release --bin storybank
 	$(CARGO) run --release -p storybank-bench -- $(BENCH_ARGS)

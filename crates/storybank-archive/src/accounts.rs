@@ -12,7 +12,6 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use argon2::Argon2;
-use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
@@ -64,7 +63,12 @@ fn token_hash(token: &str) -> String {
 }
 
 fn hash_password(password: &Password) -> Result<String, ArchiveError> {
-    let salt = SaltString::generate(&mut OsRng);
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|err| {
+        ArchiveError::new(ErrorKind::Internal, format!("no randomness from the system: {err}"))
+    })?;
+    let salt = SaltString::encode_b64(&bytes)
+        .map_err(|err| ArchiveError::new(ErrorKind::Internal, format!("making a salt failed: {err}")))?;
     Argon2::default()
         .hash_password(password.expose().as_bytes(), &salt)
         .map(|hash| hash.to_string())

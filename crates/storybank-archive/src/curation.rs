@@ -103,14 +103,15 @@ impl Archive {
                 )));
             }
         }
+        // The reporter is the person submitting, unless they named the reporter who gathered it.
+        let mut metadata = submission.metadata;
+        if metadata.reporter.is_none() {
+            metadata.reporter = storybank_domain::Reporter::parse(user.name.as_str()).ok();
+        }
         // Decoding and re-encoding a photo takes a while: done before taking the store lock.
-        let ingested = storybank_ingest::ingest(
-            &submission.source,
-            submission.metadata,
-            submission.content,
-            &self.limits,
-        )
-        .map_err(|err| invalid(err.to_string()))?;
+        let ingested =
+            storybank_ingest::ingest(&submission.source, metadata, submission.content, &self.limits)
+                .map_err(|err| invalid(err.to_string()))?;
         let mut store = self.store()?;
         let story = self.prepare_story(&store, ingested, &known, Utc::now())?;
         match store.insert_submission(&story, user.id, &submission.suggested_themes)? {
@@ -140,6 +141,12 @@ impl Archive {
         let may_curate = allowed(user, &story, &curation, Action::Curate).is_ok();
         let may_tag = allowed(user, &story, &curation, Action::Tag).is_ok();
         Ok(StoryView { story, curation, may_curate, may_tag })
+    }
+
+    /// The reporters named in stories, with their story counts (curators' review filter).
+    pub fn reporters(&self, user: &User) -> Result<Vec<(String, u64)>, ArchiveError> {
+        role_required(user, Role::Curator)?;
+        Ok(self.store()?.reporters()?)
     }
 
     /// The themes that may be given to stories (not retired), in path order.

@@ -126,23 +126,36 @@ fn fill(store: &Store, index: &StoryIndex, progress: &dyn Progress) -> Result<()
 impl Archive {
     /// Searches the stories the request's audience may see.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse, ArchiveError> {
-        // Locks are always taken store first, then index.
-        let store = self.store()?;
-        let index = self.index()?;
-        let results = index.search(request).map_err(index_error)?;
-        let mut hits = Vec::with_capacity(results.hits.len());
-        for hit in results.hits {
-            let Some(story) = store.story(hit.id)? else {
-                tracing::warn!(story = %hit.id, "the index returned a story the store does not have");
-                continue;
-            };
-            // The index already applied the audience's rules; the store's data has the last word.
-            if !request.audience.may_see(&story, request.today) {
-                tracing::warn!(story = %hit.id, "the index returned a story its audience may not see");
-                continue;
+        // Locks are always taken store first, then index. The store is held only while the hits
+        // are searched and read; snippets (tokenizing each story) are made after, so other
+        // requests can use the store meanwhile.
+        let (results, stories) = {
+            let store = self.store()?;
+            let results = self.index()?.search(request).map_err(index_error)?;
+            let mut stories = Vec::with_capacity(results.hits.len());
+            for hit in &results.hits {
+                let Some(story) = store.story(hit.id)? else {
+                    tracing::warn!(story = %hit.id, "the index returned a story the store does not have");
+                    continue;
+                };
+                // The index already applied the audience's rules; the store's data has the last word.
+                if !request.audience.may_see(&story, request.today) {
+                    tracing::warn!(story = %hit.id, "the index returned a story its audience may not see");
+                    continue;
+                }
+                stories.push((story, hit.score));
             }
-            let snippet = index.snippet(request, &story, 180).map_err(index_error)?;
-            hits.push(view(story, hit.score, snippet));
+            (results, stories)
+        };
+        let index = self.index()?;
+        let mut snippets = index.snippets(request, 180).map_err(index_error)?;
+        let mut hits = Vec::with_capacity(stories.len());
+        for (story, score) in stories {
+            let snippet = match snippets.as_mut() {
+                Some(snippets) => snippets.of(&story).map_err(index_error)?,
+                None => None,
+            };
+            hits.push(view(story, score, snippet));
         }
         Ok(SearchResponse { total: results.total, hits, facets: results.facets })
     }

@@ -6,6 +6,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod corpus;
+mod http;
 mod photos;
 mod search;
 
@@ -71,6 +72,7 @@ fn main() -> Result<()> {
             (!args.no_baseline).then_some(script.as_path()),
             args.reuse,
         )?;
+        http::run(&vocabulary, &work_dir.join("data-search"))?;
     }
     Ok(())
 }

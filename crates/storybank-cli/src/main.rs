@@ -147,6 +147,9 @@ struct SearchArgs {
     /// audience may see, never widens it).
     #[arg(long = "status", value_name = "STATUS")]
     statuses: Vec<String>,
+    /// Only stories gathered by this reporter (as written in their details; repeatable).
+    #[arg(long = "reporter", value_name = "NAME")]
+    reporters: Vec<String>,
     /// Only stories flagged consent-missing or alt-text-missing (repeatable).
     #[arg(long = "flag", value_name = "FLAG")]
     flags: Vec<String>,
@@ -187,6 +190,7 @@ impl SearchArgs {
             );
         }
         request.flags = self.flags.clone();
+        request.reporters = self.reporters.clone();
         request.from = self.from;
         request.to = self.to;
         request.sort = match self.sort.as_str() {

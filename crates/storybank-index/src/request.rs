@@ -42,6 +42,8 @@ pub struct SearchRequest {
     pub to: Option<NaiveDate>,
     /// Any of these statuses (only narrows what the audience may see).
     pub statuses: Vec<Status>,
+    /// Any of these reporters (as written in the stories' details).
+    pub reporters: Vec<String>,
     /// Stories flagged `consent-missing` or `alt-text-missing` only.
     pub flags: Vec<String>,
     /// The order of hits.
@@ -72,6 +74,7 @@ impl SearchRequest {
             to: None,
             statuses: Vec::new(),
             flags: Vec::new(),
+            reporters: Vec::new(),
             sort: Sort::Relevance,
             offset: 0,
             limit: 20,

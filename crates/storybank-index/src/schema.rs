@@ -12,7 +12,7 @@ use tantivy::{DateTime, TantivyDocument};
 use crate::analysis::{self, FOLDED, KEYWORD, PLAIN, STEMMED_LANGUAGES};
 
 /// Bumped whenever the schema or the analysis changes: an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// The fields of the index.
 #[derive(Clone, Debug)]
@@ -38,6 +38,8 @@ pub(crate) struct Fields {
     pub story_type: Field,
     pub language: Field,
     pub place: Field,
+    /// The community reporter who gathered it, as written (for the review queue's filter).
+    pub reporter: Field,
     pub status: Field,
     /// The consent scope as recorded; `internal` when consent is missing.
     pub scope: Field,
@@ -86,6 +88,7 @@ impl Fields {
         let story_type = builder.add_text_field("story_type", STRING);
         let language = builder.add_text_field("language", STRING);
         let place = builder.add_text_field("place", text(KEYWORD, false));
+        let reporter = builder.add_text_field("reporter", STRING);
         let status = builder.add_text_field("status", STRING);
         let scope = builder.add_text_field("scope", STRING);
         let consent_until = builder.add_date_field("consent_until", INDEXED | FAST);
@@ -108,6 +111,7 @@ impl Fields {
             story_type,
             language,
             place,
+            reporter,
             status,
             scope,
             consent_until,
@@ -150,6 +154,9 @@ impl Fields {
         document.add_text(self.language, details.language.as_str());
         if let Some(place) = &details.place {
             document.add_text(self.place, place.as_str());
+        }
+        if let Some(reporter) = &details.reporter {
+            document.add_text(self.reporter, reporter.as_str());
         }
         document.add_text(self.status, story.status.as_str());
         let (scope, until) = match &details.consent {

@@ -119,35 +119,35 @@ impl StoryIndex {
     }
 
     /// A fragment of `story`'s text with the words of `request`'s query marked, or `None` when the
-    /// query has no words.
+    /// query has no words. For several stories, [`StoryIndex::snippets`] is cheaper.
     pub fn snippet(
         &self,
         request: &SearchRequest,
         story: &Story,
         max_chars: usize,
     ) -> Result<Option<Snippet>, IndexError> {
+        match self.snippets(request, max_chars)? {
+            Some(mut snippets) => snippets.of(story),
+            None => Ok(None),
+        }
+    }
+
+    /// A snippet maker for `request`'s words (`None` when it has none): the query is built once,
+    /// and each field's snippet generator the first time a story needs it.
+    pub fn snippets(
+        &self,
+        request: &SearchRequest,
+        max_chars: usize,
+    ) -> Result<Option<Snippets<'_>>, IndexError> {
         let Some(query) = self.words_query(request)? else {
             return Ok(None);
         };
-        let searcher = self.reader.searcher();
-        let text = story.content.full_text();
-        let language_field =
-            self.fields.text_field_for(story.details.language.as_str()).unwrap_or(self.fields.text_plain);
-        let mut best = None;
-        for field in [language_field, self.fields.text_folded] {
-            let mut generator = SnippetGenerator::create(&searcher, query.as_ref(), field)?;
-            generator.set_max_num_chars(max_chars);
-            let snippet = generator.snippet(&text);
-            if !snippet.highlighted().is_empty() {
-                best = Some(snippet);
-                break;
-            }
-            best.get_or_insert(snippet);
-        }
-        Ok(best.filter(|snippet| !snippet.fragment().is_empty()).map(|snippet| Snippet {
-            text: snippet.fragment().to_owned(),
-            highlights: snippet.highlighted().iter().map(|range| (range.start, range.end)).collect(),
-            html: snippet.to_html(),
+        Ok(Some(Snippets {
+            index: self,
+            searcher: self.reader.searcher(),
+            query,
+            max_chars,
+            generators: std::collections::HashMap::new(),
         }))
     }
 
@@ -263,6 +263,7 @@ impl StoryIndex {
         any_terms(fields.language, request.languages.iter().map(|language| language.as_str()).collect());
         any_terms(fields.status, request.statuses.iter().map(|status| status.as_str()).collect());
         any_terms(fields.flags, request.flags.iter().map(String::as_str).collect());
+        any_terms(fields.reporter, request.reporters.iter().map(String::as_str).collect());
         if let Some(place) = &request.place {
             let folded = self.analyze(fields.place, place).into_iter().next().unwrap_or_default();
             filters.push(term(fields.place, &folded));
@@ -297,6 +298,55 @@ impl StoryIndex {
             tokens.push(stream.token().text.clone());
         }
         tokens
+    }
+}
+
+/// Makes snippets for one search's hits, building each field's generator once.
+pub struct Snippets<'a> {
+    index: &'a StoryIndex,
+    searcher: Searcher,
+    query: Box<dyn Query>,
+    max_chars: usize,
+    generators: std::collections::HashMap<Field, SnippetGenerator>,
+}
+
+impl std::fmt::Debug for Snippets<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snippets").field("max_chars", &self.max_chars).finish_non_exhaustive()
+    }
+}
+
+impl Snippets<'_> {
+    /// The fragment of `story`'s text that best shows the matched words, or `None` if it has
+    /// none. The folded field (no stemming, cheap) is tried first: it finds the words as typed;
+    /// the story's language field then finds inflected forms.
+    pub fn of(&mut self, story: &Story) -> Result<Option<Snippet>, IndexError> {
+        let fields = &self.index.fields;
+        let text = story.content.full_text();
+        let language_field =
+            fields.text_field_for(story.details.language.as_str()).unwrap_or(fields.text_plain);
+        let mut best = None;
+        for field in [fields.text_folded, language_field] {
+            let generator = match self.generators.entry(field) {
+                std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+                std::collections::hash_map::Entry::Vacant(entry) => {
+                    let mut generator = SnippetGenerator::create(&self.searcher, self.query.as_ref(), field)?;
+                    generator.set_max_num_chars(self.max_chars);
+                    entry.insert(generator)
+                }
+            };
+            let snippet = generator.snippet(&text);
+            if !snippet.highlighted().is_empty() {
+                best = Some(snippet);
+                break;
+            }
+            best.get_or_insert(snippet);
+        }
+        Ok(best.filter(|snippet| !snippet.fragment().is_empty()).map(|snippet| Snippet {
+            text: snippet.fragment().to_owned(),
+            highlights: snippet.highlighted().iter().map(|range| (range.start, range.end)).collect(),
+            html: snippet.to_html(),
+        }))
     }
 }
 

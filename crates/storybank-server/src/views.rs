@@ -270,6 +270,7 @@ pub struct ReviewPage {
     pub total: usize,
     pub stories: Vec<StoryLine>,
     pub languages: Vec<FacetLink>,
+    pub reporters: Vec<FacetLink>,
     pub previous: Option<String>,
     pub next: Option<String>,
 }
@@ -324,6 +325,20 @@ pub struct StoryPage {
     pub values: StoryFormValues,
     pub scopes: Vec<Choice>,
     pub identities: Vec<Choice>,
+    pub details: DetailsForm,
+}
+
+/// The story's details as the curator's edit form shows them.
+#[derive(Debug, Default, Clone)]
+pub struct DetailsForm {
+    pub title: String,
+    pub story_types: Vec<Choice>,
+    pub languages: Vec<Choice>,
+    pub place: String,
+    pub recorded_on: String,
+    pub reporter: String,
+    pub storyteller: String,
+    pub prompt: String,
 }
 
 /// Values of the story page's forms, as typed, to show again with an error.

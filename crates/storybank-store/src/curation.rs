@@ -78,6 +78,17 @@ impl Store {
         )
     }
 
+    /// The reporters named in stories' details, with how many stories each gathered.
+    pub fn reporters(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT reporter, count(*) FROM stories WHERE reporter IS NOT NULL AND status != 'withdrawn' \
+             GROUP BY reporter ORDER BY reporter",
+        )?;
+        let rows = statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))?;
+        rows.map(|row| row.map(|(name, count)| (name, count.unsigned_abs())).map_err(StoreError::from))
+            .collect()
+    }
+
     /// Stories by id, in the order asked, skipping ids that are not stored.
     pub fn stories(&self, ids: &[StoryId]) -> Result<Vec<Story>, StoreError> {
         let sql = format!("SELECT {STORY_COLUMNS} FROM {STORY_FROM} WHERE s.id = ?1");

@@ -45,6 +45,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/stories/{id}/status", web::post().to(story::status))
         .route("/stories/{id}/consent", web::post().to(story::consent))
         .route("/stories/{id}/alt-text", web::post().to(story::alt_text))
+        .route("/stories/{id}/details", web::post().to(story::details))
         .route("/media/{id}/{rendition}", web::get().to(media::image))
         .route("/review", web::get().to(review::queue))
         .route("/search", web::get().to(review::search))
@@ -117,6 +118,7 @@ pub fn flash(code: Option<&str>) -> Option<String> {
         "withdrawn" => "The story was withdrawn: nobody can see it any more.",
         "consent" => "Consent saved.",
         "alt-text" => "Alt text saved.",
+        "details" => "Details saved.",
         "theme-created" => "Theme added to the taxonomy.",
         "theme-renamed" => "Theme renamed; its stories moved with it.",
         "theme-merged" => "Themes merged; their stories now carry the theme merged into.",

@@ -95,6 +95,7 @@ fn request_from(params: &Params, audience: Audience) -> Result<SearchRequest, Pa
         request.flags.push(flag.to_owned());
     }
     request.place = params.one("place").map(str::to_owned);
+    request.reporters = params.all("reporter").into_iter().map(str::to_owned).collect();
     let date = |key: &str| -> Result<Option<chrono::NaiveDate>, PageError> {
         params
             .one(key)
@@ -193,7 +194,14 @@ pub async fn queue(
     let params = Params::of(&req)?;
     let current = params.one("queue").unwrap_or("new").to_owned();
     let (_, heading, key, value) = *QUEUES.iter().find(|(code, ..)| *code == current).unwrap_or(&QUEUES[0]);
-    let mut filter = Params(params.0.iter().filter(|(k, _)| k == "lang" || k == "page").cloned().collect());
+    let mut filter = Params(
+        params
+            .0
+            .iter()
+            .filter(|(k, _)| matches!(k.as_str(), "lang" | "reporter" | "page"))
+            .cloned()
+            .collect(),
+    );
     filter.0.push((key.to_owned(), value.to_owned()));
     filter.0.push(("sort".into(), "date".into()));
     let request = request_from(&filter, Audience::Curator)?;
@@ -207,13 +215,15 @@ pub async fn queue(
             Ok(request)
         })
         .collect::<Result<_, PageError>>()?;
-    let (response, counts) = blocking(&state, move |archive| {
+    let who = user.0.user.clone();
+    let (response, counts, reporters) = blocking(&state, move |archive| {
         let response = archive.search(&request)?;
+        let reporters = archive.reporters(&who)?;
         let counts = counts_for
             .iter()
             .map(|r| archive.search_hits(r).map(|results| results.total))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok((response, counts))
+        Ok((response, counts, reporters))
     })
     .await?;
     let queue_params = |code: &str| Params(vec![("queue".into(), code.to_owned())]);
@@ -241,6 +251,16 @@ pub async fn queue(
             depth: 0,
         })
         .collect();
+    let reporters = reporters
+        .into_iter()
+        .map(|(name, count)| FacetLink {
+            href: with_queue.toggled("reporter", &name).href("/review"),
+            active: params.has("reporter", &name),
+            label: name,
+            count,
+            depth: 0,
+        })
+        .collect();
     let (previous, next) = pager(&with_queue, "/review", response.total);
     let page = ReviewPage {
         page: chrome(&state, &user.0, "Review queue", &req, params.one("done")),
@@ -249,6 +269,7 @@ pub async fn queue(
         total: response.total,
         stories: lines(&response, &flag_map(&response, key, value)),
         languages,
+        reporters,
         previous,
         next,
     };
@@ -315,7 +336,8 @@ pub async fn search(
         .iter()
         .map(|f| facet("type", &f.value, f.value.clone(), f.count, 0))
         .collect();
-    let filter_keys = ["theme", "tag", "form", "type", "lang", "status", "flag", "place", "from", "to"];
+    let filter_keys =
+        ["theme", "tag", "form", "type", "lang", "status", "flag", "place", "from", "to", "reporter"];
     let active_filters = params
         .0
         .iter()

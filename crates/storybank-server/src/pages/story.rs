@@ -6,7 +6,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use storybank_archive::{QuoteSelection, StoryView};
-use storybank_domain::{AltText, CurationNotes, Note, QuoteId, Role, Status, StoryContent, Tag, ThemePath};
+use storybank_domain::{
+    AltText, CurationNotes, Language, Note, Place, Prompt, QuoteId, Reporter, Role, SUPPORTED_LANGUAGES,
+    Status, StoryContent, StoryType, Storyteller, Tag, ThemePath, Title,
+};
 
 use super::{Done, blocking, chrome, see_other, story_id};
 use crate::AppState;
@@ -14,7 +17,9 @@ use crate::auth::LoggedIn;
 use crate::error::PageError;
 use crate::forms::{ConsentFields, filled};
 use crate::markdown;
-use crate::views::{Choice, CueLine, FieldErrors, QuoteLine, StoryFormValues, StoryPage, language_name};
+use crate::views::{
+    Choice, CueLine, DetailsForm, FieldErrors, QuoteLine, StoryFormValues, StoryPage, language_name,
+};
 
 fn next_statuses(status: Status) -> Vec<(&'static str, &'static str)> {
     match status {
@@ -129,6 +134,20 @@ fn story_page(
         ..ConsentFields::default()
     };
     let (scopes, identities) = consent_values.choices();
+    let text = |value: Option<&str>| value.unwrap_or_default().to_owned();
+    let details_form = DetailsForm {
+        title: details.title.to_string(),
+        story_types: Choice::list(
+            StoryType::ALL.iter().map(|t| (t.as_str(), t.as_str())),
+            &[details.story_type.as_str()],
+        ),
+        languages: Choice::list(SUPPORTED_LANGUAGES.iter().copied(), &[details.language.as_str()]),
+        place: text(details.place.as_ref().map(|v| v.as_str())),
+        recorded_on: details.recorded_on.map(|d| d.to_string()).unwrap_or_default(),
+        reporter: text(details.reporter.as_ref().map(|v| v.as_str())),
+        storyteller: text(details.storyteller.as_ref().map(|v| v.as_str())),
+        prompt: text(details.prompt.as_ref().map(|v| v.as_str())),
+    };
     let values = StoryFormValues {
         consent_given_on: if values.consent_given_on.is_empty() {
             details.consent.as_ref().map(|c| c.given_on().to_string()).unwrap_or_default()
@@ -171,6 +190,7 @@ fn story_page(
         values,
         scopes,
         identities,
+        details: details_form,
         id,
     }
 }
@@ -574,4 +594,80 @@ pub async fn alt_text(
     let who = user.0.user.clone();
     blocking(&state, move |archive| archive.set_alt_text(&who, story, alt)).await?;
     Ok(back(&req, &id, "alt-text"))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DetailsFields {
+    csrf: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    story_type: String,
+    #[serde(default)]
+    language: String,
+    #[serde(default)]
+    place: String,
+    #[serde(default)]
+    recorded_on: String,
+    #[serde(default)]
+    reporter: String,
+    #[serde(default)]
+    storyteller: String,
+    #[serde(default)]
+    prompt: String,
+}
+
+/// Parses an optional short text; blank clears it.
+fn optional<T>(
+    raw: &str,
+    field: &'static str,
+    errors: &mut FieldErrors,
+    parse: impl Fn(&str) -> Result<T, storybank_domain::DomainError>,
+) -> Option<T> {
+    filled(raw).and_then(|value| parse(value).map_err(|err| errors.add(field, err.to_string())).ok())
+}
+
+pub async fn details(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: LoggedIn,
+    id: web::Path<String>,
+    form: web::Form<DetailsFields>,
+) -> Result<HttpResponse, PageError> {
+    user.check_csrf(&form.csrf)?;
+    user.require(Role::Curator)?;
+    let story = story_id(&id)?;
+    let mut errors = FieldErrors::default();
+    let title = Title::parse(&form.title).map_err(|err| errors.add("title", err.to_string())).ok();
+    let story_type =
+        StoryType::parse(&form.story_type).map_err(|err| errors.add("story_type", err.to_string())).ok();
+    let language =
+        Language::parse(&form.language).map_err(|err| errors.add("language", err.to_string())).ok();
+    let place = optional(&form.place, "place", &mut errors, Place::parse);
+    let recorded_on =
+        filled(&form.recorded_on).and_then(|raw| crate::forms::parse_date(raw, "recorded_on", &mut errors));
+    let reporter = optional(&form.reporter, "reporter", &mut errors, Reporter::parse);
+    let storyteller = optional(&form.storyteller, "storyteller", &mut errors, Storyteller::parse);
+    let prompt = optional(&form.prompt, "prompt", &mut errors, Prompt::parse);
+    if let (Some(title), Some(story_type), Some(language), true) =
+        (title, story_type, language, errors.is_empty())
+    {
+        let who = user.0.user.clone();
+        blocking(&state, move |archive| {
+            archive.update_details(&who, story, |details| {
+                details.title = title;
+                details.story_type = story_type;
+                details.language = language;
+                details.place = place;
+                details.recorded_on = recorded_on;
+                details.reporter = reporter;
+                details.storyteller = storyteller;
+                details.prompt = prompt;
+            })
+        })
+        .await?;
+        return Ok(back(&req, &id, "details"));
+    }
+    let feedback = Feedback { done: None, errors, values: StoryFormValues::default() };
+    render_story(&req, &state, &user, &id, StatusCode::UNPROCESSABLE_ENTITY, feedback).await
 }
