@@ -4,6 +4,7 @@
 //! `cargo build --bin storybank`).
 
 mod ingest;
+mod packs;
 mod search;
 mod support;
 mod web;

@@ -137,6 +137,12 @@ async fn every_route_checks_the_role_and_the_story() {
     let app = test::init_service(build_app(f.state.clone())).await;
     let (rita, sample, photo) =
         (f.rita_story.to_string(), f.sample_story.to_string(), f.photo_story.to_string());
+    let packs = packs_fixture(&f);
+    let (published, draft, finding) =
+        (packs.published.to_string(), packs.draft.to_string(), packs.finding.to_string());
+    // Form values must be 'static in the matrix; a test may leak them.
+    let target: &'static str = format!("{draft}/{finding}").leak();
+    let sample_id: &'static str = sample.clone().leak();
     // Who asks: logged out, reporter (owner of rita's story), another reporter, curator,
     // commissioner, admin. 303 is "log in first" for pages (or the role's home page for `/`).
     let who = [None, Some("rita"), Some("rosa"), Some("carl"), Some("cora"), Some("adam")];
@@ -258,6 +264,87 @@ async fn every_route_checks_the_role_and_the_story() {
             [403, 403, 403, 403, 403, 303],
         ),
         ("POST", "/admin/users/rosa/enable".into(), vec![], [403, 403, 403, 403, 403, 303]),
+        // Insight packs: curators build them; commissioners read what is published for them.
+        ("GET", "/packs".into(), vec![], [303, 403, 403, 200, 200, 403]),
+        ("GET", format!("/packs/{published}"), vec![], [303, 403, 403, 200, 200, 403]),
+        ("GET", format!("/packs/{published}?version=1"), vec![], [303, 403, 403, 200, 200, 403]),
+        ("GET", format!("/packs/{published}?version=9"), vec![], [303, 403, 403, 404, 404, 403]),
+        ("GET", format!("/packs/{draft}"), vec![], [303, 403, 403, 200, 404, 403]),
+        ("GET", "/packs/not-an-id".into(), vec![], [303, 403, 403, 404, 404, 403]),
+        ("GET", format!("/packs/{published}/export/html"), vec![], [303, 403, 403, 200, 200, 403]),
+        ("GET", format!("/packs/{published}/export/md"), vec![], [303, 403, 403, 200, 200, 403]),
+        ("GET", format!("/packs/{published}/export/json"), vec![], [303, 403, 403, 200, 200, 403]),
+        ("GET", format!("/packs/{published}/export/csv"), vec![], [303, 403, 403, 200, 200, 403]),
+        ("GET", format!("/packs/{published}/export/pdf"), vec![], [303, 403, 403, 404, 404, 403]),
+        ("GET", format!("/packs/{draft}/export/json"), vec![], [303, 403, 403, 409, 404, 403]),
+        (
+            "POST",
+            "/packs".into(),
+            vec![("title", "Housing"), ("question", "Why do people leave?"), ("audience", "commissioner")],
+            [403, 403, 403, 303, 403, 403],
+        ),
+        (
+            "POST",
+            "/packs".into(),
+            vec![("title", ""), ("question", "Why?"), ("audience", "commissioner")],
+            [403, 403, 403, 422, 403, 403],
+        ),
+        (
+            "POST",
+            format!("/packs/{draft}/details"),
+            vec![
+                ("title", "Transport"),
+                ("question", "How?"),
+                ("audience", "public"),
+                ("summary", "**Short**"),
+            ],
+            [403, 403, 403, 303, 403, 403],
+        ),
+        (
+            "POST",
+            format!("/packs/{draft}/findings"),
+            vec![("kind", "enabler"), ("statement", "Neighbours give lifts")],
+            [403, 403, 403, 303, 403, 403],
+        ),
+        (
+            "POST",
+            format!("/packs/{draft}/findings"),
+            vec![("kind", "rumour"), ("statement", "x")],
+            [403, 403, 403, 422, 403, 403],
+        ),
+        (
+            "POST",
+            "/packs/evidence".into(),
+            vec![("target", target), ("story", sample_id), ("back", "/search?q=bus")],
+            [403, 403, 403, 303, 403, 403],
+        ),
+        (
+            "POST",
+            format!("/packs/{draft}/findings/{finding}/evidence/move"),
+            vec![("story", sample_id), ("direction", "up")],
+            [403, 403, 403, 303, 403, 403],
+        ),
+        (
+            "POST",
+            format!("/packs/{draft}/findings/{finding}/evidence/remove"),
+            vec![("story", sample_id)],
+            [403, 403, 403, 303, 403, 403],
+        ),
+        (
+            "POST",
+            format!("/packs/{draft}/findings/{finding}"),
+            vec![("kind", "barrier"), ("statement", "Buses stop at six"), ("explanation", "")],
+            [403, 403, 403, 303, 403, 403],
+        ),
+        (
+            "POST",
+            format!("/packs/{draft}/findings/{finding}/move"),
+            vec![("direction", "down")],
+            [403, 403, 403, 303, 403, 403],
+        ),
+        ("POST", format!("/packs/{draft}/publish"), vec![], [403, 403, 403, 422, 403, 403]),
+        ("POST", format!("/packs/{published}/publish"), vec![], [403, 403, 403, 303, 403, 403]),
+        ("POST", format!("/packs/{draft}/findings/{finding}/remove"), vec![], [403, 403, 403, 303, 403, 403]),
     ];
     let mut failures = Vec::new();
     for (method, path, form, expected) in &matrix {
@@ -594,6 +681,149 @@ type BadUpload<'a> = (
     &'static str,
     &'static str,
 );
+
+/// Two packs made by carl: one published for commissioners (a finding resting on a published
+/// story whose consent reaches them) and one draft with an empty finding.
+struct PackFixture {
+    published: storybank_domain::PackId,
+    draft: storybank_domain::PackId,
+    finding: storybank_domain::FindingId,
+    /// The story the published pack rests on.
+    story: StoryId,
+}
+
+fn packs_fixture(f: &Fixture) -> PackFixture {
+    use storybank_domain::{Audience, ConsentScope, Evidence, FindingKind};
+    let archive = &f.state.archive;
+    let carl = user(f, "carl");
+    let today = chrono::Utc::now().date_naive();
+    let story = archive
+        .story_summaries()
+        .unwrap()
+        .iter()
+        .map(|s| archive.story(s.id).unwrap())
+        .find(|s| s.form() == Form::Text && s.effective_scope(today) == ConsentScope::Commissioners)
+        .unwrap();
+    archive.set_status(story.id, storybank_domain::Status::Reviewed).unwrap();
+    archive.set_status(story.id, storybank_domain::Status::Published).unwrap();
+    let title = |raw: &str| Title::parse(raw).unwrap();
+    let published = archive
+        .create_pack(
+            &carl,
+            title("Getting to care"),
+            title("How do people reach the clinic?"),
+            Audience::Commissioner,
+        )
+        .unwrap();
+    let first = archive
+        .edit_pack(&carl, published, |pack| {
+            pack.add_finding(FindingKind::Barrier, title("The last bus leaves early"), None)
+        })
+        .unwrap();
+    archive.add_evidence(&carl, published, first, Evidence::Story { story: story.id }).unwrap();
+    archive.publish_pack(&carl, published).unwrap();
+    let draft = archive
+        .create_pack(&carl, title("Draft pack"), title("Still thinking"), Audience::Commissioner)
+        .unwrap();
+    let finding = archive
+        .edit_pack(&carl, draft, |pack| pack.add_finding(FindingKind::Insight, title("Not sure yet"), None))
+        .unwrap();
+    PackFixture { published, draft, finding, story: story.id }
+}
+
+#[actix_web::test]
+async fn commissioners_read_a_pack_follow_its_evidence_and_download_it() {
+    let f = fixture();
+    let packs = packs_fixture(&f);
+    let app = test::init_service(build_app(f.state.clone())).await;
+    let story = f.state.archive.story(packs.story).unwrap();
+    // The home page of a commissioner is the list of packs published for them.
+    let home = app.call(request(&f, Some("cora"), "GET", "/", &[]).to_request()).await.unwrap();
+    assert_eq!(home.headers().get("location").unwrap(), "/packs");
+    let list =
+        body_text(app.call(request(&f, Some("cora"), "GET", "/packs", &[]).to_request()).await.unwrap())
+            .await;
+    assert!(list.contains("Getting to care") && !list.contains("Draft pack"), "{list}");
+    let page = body_text(
+        app.call(request(&f, Some("cora"), "GET", &format!("/packs/{}", packs.published), &[]).to_request())
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(page.contains("The last bus leaves early"));
+    assert!(page.contains(&format!("href=\"/stories/{}\"", packs.story)), "evidence links to its story");
+    if let Some(reporter) = &story.details.reporter {
+        assert!(!page.contains(&format!("gathered by {reporter}")), "no reporter names for commissioners");
+    }
+    for format in ["html", "md", "json", "csv"] {
+        let response = app
+            .call(
+                request(&f, Some("cora"), "GET", &format!("/packs/{}/export/{format}", packs.published), &[])
+                    .to_request(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{format}");
+        let disposition = response.headers().get("content-disposition").unwrap().to_str().unwrap().to_owned();
+        assert!(disposition.starts_with("attachment; filename=\"getting-to-care-v1."), "{disposition}");
+        let body = body_text(response).await;
+        assert!(body.contains("The last bus leaves early"), "{format}");
+        assert!(body.contains("Storybank test"), "{format} names the archive");
+    }
+    // The story page shows a commissioner the story as the storyteller allowed.
+    let story_page = body_text(
+        app.call(request(&f, Some("cora"), "GET", &format!("/stories/{}", packs.story), &[]).to_request())
+            .await
+            .unwrap(),
+    )
+    .await;
+    if let Some(reporter) = &story.details.reporter {
+        assert!(!story_page.contains(reporter.as_str()), "the reporter is hidden");
+    }
+    // A curator adds a search result to a finding and comes back to the search.
+    let added = app
+        .call(
+            request(
+                &f,
+                Some("carl"),
+                "POST",
+                "/packs/evidence",
+                &[
+                    ("target", &format!("{}/{}", packs.draft, packs.finding)),
+                    ("story", &packs.story.to_string()),
+                    ("back", "/search?q=bus&done=moved"),
+                ],
+            )
+            .to_request(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(added.headers().get("location").unwrap(), "/search?q=bus&done=evidence-added");
+    let search = body_text(
+        app.call(request(&f, Some("carl"), "GET", "/search?q=bus", &[]).to_request()).await.unwrap(),
+    )
+    .await;
+    assert!(search.contains("Add to pack"), "search results offer the packs' findings");
+    let offsite = app
+        .call(
+            request(
+                &f,
+                Some("carl"),
+                "POST",
+                "/packs/evidence",
+                &[
+                    ("target", &format!("{}/{}", packs.draft, packs.finding)),
+                    ("story", &f.sample_story.to_string()),
+                    ("back", "//evil.example/"),
+                ],
+            )
+            .to_request(),
+        )
+        .await
+        .unwrap();
+    assert!(offsite.headers().get("location").unwrap().to_str().unwrap().starts_with('/'));
+    assert!(!offsite.headers().get("location").unwrap().to_str().unwrap().starts_with("//"));
+}
 
 fn user(f: &Fixture, name: &str) -> storybank_domain::User {
     f.state.accounts.user_named(&UserName::parse(name).unwrap()).unwrap()

@@ -313,6 +313,13 @@ impl Archive {
         let mut store = self.store()?;
         let (story, curation) = load(&store, id)?;
         allowed(user, &story, &curation, Action::Curate)?;
+        if store.quote_is_cited(quote)? {
+            return Err(ArchiveError::new(
+                ErrorKind::Conflict,
+                "this quote is evidence in an insight pack: remove it from the pack's working copy first \
+                 (published versions keep citing it)",
+            ));
+        }
         if store.delete_quote(id, quote)? {
             Ok(())
         } else {

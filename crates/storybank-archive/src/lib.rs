@@ -18,6 +18,7 @@ mod accounts;
 mod curation;
 mod error;
 mod folder;
+mod packs;
 mod search;
 
 use std::collections::BTreeSet;
@@ -35,10 +36,11 @@ pub use crate::error::{ArchiveError, ErrorKind};
 pub use crate::folder::{
     BATCH_SIZE, IGNORE_FILE, IngestItem, IngestReport, NoProgress, Progress, TAXONOMY_FILE,
 };
+pub use crate::packs::{PackExports, PackPage, PackSummary, PackTarget};
 pub use crate::search::{SearchHitView, SearchResponse};
 pub use storybank_index::{FLAGS, FacetCount, Facets, SearchRequest, SearchResults, Snippet, Sort};
 pub use storybank_ingest::{ContentInput, Limits, Metadata};
-pub use storybank_store::{Curation, StorySummary, ThemeCount};
+pub use storybank_store::{Curation, PackRecord, PackUse, PackVersion, StorySummary, ThemeCount};
 
 /// Where the archive lives and what it accepts.
 #[derive(Clone, Debug)]

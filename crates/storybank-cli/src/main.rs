@@ -1,7 +1,7 @@
 //! `storybank`: the command line of the Storybank archive.
 //!
 //! Subcommands: `ingest PATH...`, `search QUERY`, `reindex`, `stories list`, `stories show ID`, `serve`,
-//! `user add|disable|enable|roles|password|list`. Every subcommand works on one
+//! `user add|disable|enable|roles|password|list`, `pack list|export`. Every subcommand works on one
 //! data directory (`--data-dir`, or `STORYBANK_DATA`, or `./storybank-data`). Output for people
 //! goes to standard error and standard output; `--json` gives machine-readable output instead.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -69,6 +69,11 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// List and export insight packs (works while the server runs).
+    Pack {
+        #[command(subcommand)]
+        command: PackCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -112,6 +117,33 @@ enum UserCommand {
     },
     /// List the accounts.
     List,
+}
+
+#[derive(Debug, Subcommand)]
+enum PackCommand {
+    /// List the packs with their published versions.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export a published version of a pack, with only what its audience may see.
+    Export {
+        /// The pack's id.
+        id: String,
+        /// html (one self-contained file), md, json or csv.
+        #[arg(long, value_name = "FORMAT")]
+        format: String,
+        /// Write to this file instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// The published version (default: the latest).
+        #[arg(long = "pack-version", value_name = "N")]
+        version: Option<u32>,
+        /// The archive's name, printed in the export.
+        #[arg(long, default_value = "Storybank")]
+        name: String,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -261,6 +293,11 @@ fn run(out: &mut dyn Write, cli: Cli) -> Result<ExitCode> {
             .with_context(|| format!("cannot open the archive in {}", cli.data_dir.display()))?;
         return user(out, &accounts, command);
     }
+    if let Command::Pack { command } = cli.command {
+        let packs = storybank_archive::PackExports::open(&cli.data_dir)
+            .with_context(|| format!("cannot open the archive in {}", cli.data_dir.display()))?;
+        return pack(out, &packs, command);
+    }
     let archive = Archive::open(Config::new(&cli.data_dir))
         .with_context(|| format!("cannot open the archive in {}", cli.data_dir.display()))?;
     match cli.command {
@@ -275,8 +312,71 @@ fn run(out: &mut dyn Write, cli: Cli) -> Result<ExitCode> {
                 .with_context(|| format!("serving on {addr}"))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::User { .. } => unreachable!("handled above"),
+        Command::User { .. } | Command::Pack { .. } => unreachable!("handled above"),
     }
+}
+
+fn pack(
+    out: &mut dyn Write,
+    packs: &storybank_archive::PackExports,
+    command: PackCommand,
+) -> Result<ExitCode> {
+    match command {
+        PackCommand::List { json } => {
+            let records = packs.packs()?;
+            if json {
+                let list: Vec<serde_json::Value> = records
+                    .iter()
+                    .map(|record| {
+                        serde_json::json!({
+                            "id": record.id,
+                            "title": record.draft.title,
+                            "question": record.draft.question,
+                            "audience": record.draft.audience,
+                            "findings": record.draft.findings.len(),
+                            "versions": record.versions.iter().map(|v| serde_json::json!({
+                                "version": v.version, "published_at": v.published_at, "published_by": v.published_by,
+                            })).collect::<Vec<_>>(),
+                            "changed_since_publication": record.changed_since_publication,
+                        })
+                    })
+                    .collect();
+                writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
+            } else {
+                for record in &records {
+                    let state = record.latest().map_or_else(
+                        || "draft".to_owned(),
+                        |latest| format!("v{} {}", latest.version, latest.published_at.format("%Y-%m-%d")),
+                    );
+                    writeln!(out, "{}  {:<14}  {}", record.id, state, record.draft.title)?;
+                }
+                if records.is_empty() {
+                    writeln!(out, "no packs yet")?;
+                }
+            }
+        }
+        PackCommand::Export { id, format, output, version, name } => {
+            let id = storybank_domain::PackId::parse(&id)?;
+            let format = storybank_export::Format::parse(&format)?;
+            let (resolved, published) = packs.pack_for_export(id, version)?;
+            let info = storybank_export::ExportInfo {
+                archive: name,
+                pack_id: id,
+                version: published.version,
+                published_at: published.published_at,
+                generated_at: chrono::Utc::now(),
+            };
+            let bytes = storybank_export::export(format, &resolved, &info, &|media| packs.media(media).ok())?;
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+                    eprintln!("wrote {} ({} bytes)", path.display(), bytes.len());
+                }
+                None => out.write_all(&bytes)?,
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn read_password() -> Result<Password> {

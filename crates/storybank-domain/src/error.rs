@@ -50,6 +50,12 @@ pub enum DomainError {
     /// An account with no role.
     #[error("give the account at least one role: reporter, curator, commissioner or admin")]
     NoRoles,
+    /// An id (of a pack, a finding) that is not a UUID.
+    #[error("{value:?} is not a {what} id")]
+    Id { what: &'static str, value: String },
+    /// An edit a pack cannot take.
+    #[error("{0}")]
+    Pack(&'static str),
     /// A story id that is not a UUID.
     #[error("{0:?} is not a story id: story ids look like 0190f3b4-5f7c-7a53-9d0e-3c2a1b4d5e6f")]
     StoryId(String),

@@ -17,8 +17,10 @@ mod account;
 mod audience;
 mod consent;
 mod curation;
+mod disclosure;
 mod error;
 mod language;
+mod pack;
 mod story;
 mod tag;
 mod text;
@@ -30,8 +32,14 @@ pub use account::{MIN_PASSWORD_CHARS, Password, Role, Roles, User, UserId, UserN
 pub use audience::Audience;
 pub use consent::{Consent, ConsentScope, IdentifyAs, effective_scope};
 pub use curation::{CurationNotes, MAX_NOTE_CHARS, MAX_QUOTE_CHARS, Note, Quote, QuoteId, QuoteSpan};
+pub use disclosure::{Disclosed, coarsen_place, disclose, name_as_allowed};
 pub use error::DomainError;
 pub use language::{Language, SUPPORTED_LANGUAGES};
+pub use pack::{
+    Backing, Evidence, EvidenceStory, Finding, FindingId, FindingKind, MAX_EVIDENCE, MAX_FINDINGS,
+    MAX_MARKDOWN_CHARS, Markdown, Move, Pack, PackId, ResolvedEvidence, ResolvedFinding, ResolvedPack,
+    Source, Unavailable, resolve,
+};
 pub use story::{ContentHash, EncodedImage, MediaRef, Story, StoryContent, StoryDetails, StoryId};
 pub use tag::{MAX_TAG_CHARS, MAX_TAGS_PER_STORY, Tag, normalise_tags};
 pub use text::{AltText, Place, Prompt, Reporter, Speaker, Storyteller, Title};

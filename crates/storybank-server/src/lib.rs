@@ -13,7 +13,6 @@ mod auth;
 mod error;
 mod forms;
 mod limiter;
-mod markdown;
 mod middleware;
 mod pages;
 mod views;

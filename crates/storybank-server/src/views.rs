@@ -1,5 +1,5 @@
 //! The pages' data and templates (askama, in `web/templates`). Everything a template prints is
-//! HTML-escaped, except story Markdown that has been through [`crate::markdown::render`].
+//! HTML-escaped, except story Markdown that has been through [`storybank_export::markdown::render`].
 
 use std::collections::BTreeMap;
 
@@ -64,6 +64,7 @@ impl Chrome {
             link("/review", "Review");
         }
         if user.has(Role::Curator) || user.has(Role::Commissioner) {
+            link("/packs", "Packs");
             link("/search", "Search");
         }
         if user.has(Role::Curator) {
@@ -251,6 +252,16 @@ pub struct StoryLine {
     pub snippet_html: Option<String>,
 }
 
+/// The "add to pack" form under each search result (curators with packs that have findings).
+#[derive(Debug, Clone)]
+pub struct AddToPack {
+    pub csrf: String,
+    /// The page to come back to.
+    pub back: String,
+    /// `PACK_ID/FINDING_ID` choices.
+    pub targets: Vec<Choice>,
+}
+
 /// A link of a filter list, with its count.
 #[derive(Debug, Clone)]
 pub struct FacetLink {
@@ -264,6 +275,7 @@ pub struct FacetLink {
 #[derive(Template)]
 #[template(path = "review.html")]
 pub struct ReviewPage {
+    pub add_to_pack: Option<AddToPack>,
     pub page: Chrome,
     pub queues: Vec<FacetLink>,
     pub heading: String,
@@ -326,6 +338,10 @@ pub struct StoryPage {
     pub scopes: Vec<Choice>,
     pub identities: Vec<Choice>,
     pub details: DetailsForm,
+    /// Curators: add the story or one of its quotes to a pack's finding.
+    pub add_to_pack: Option<AddToPack>,
+    /// Curators: the packs that cite this story (link, label).
+    pub cited_in: Vec<(String, String)>,
 }
 
 /// The story's details as the curator's edit form shows them.
@@ -354,6 +370,7 @@ pub struct StoryFormValues {
 #[template(path = "search.html")]
 pub struct SearchPage {
     pub page: Chrome,
+    pub add_to_pack: Option<AddToPack>,
     pub query: String,
     pub total: usize,
     pub stories: Vec<StoryLine>,

@@ -17,6 +17,7 @@ mod curation;
 mod error;
 mod media;
 mod migrate;
+mod packs;
 mod rows;
 mod stories;
 
@@ -29,6 +30,7 @@ pub use crate::curation::{Curation, ThemeCount};
 pub use crate::error::StoreError;
 pub use crate::media::MediaFolder;
 pub use crate::migrate::SCHEMA_VERSION;
+pub use crate::packs::{PackRecord, PackUse, PackVersion};
 pub use crate::stories::{InsertOutcome, StorySummary};
 
 /// The name of the SQLite file in the data directory.

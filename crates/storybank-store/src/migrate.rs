@@ -11,6 +11,7 @@ use crate::StoreError;
 const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_stories", include_str!("migrations/0001_stories.sql")),
     ("0002_accounts_curation", include_str!("migrations/0002_accounts_curation.sql")),
+    ("0003_packs", include_str!("migrations/0003_packs.sql")),
 ];
 
 /// The schema version this build writes.

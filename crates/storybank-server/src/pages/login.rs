@@ -17,7 +17,7 @@ pub struct NextQuery {
 }
 
 /// Only a path on this site is a place to go back to after logging in.
-fn safe_next(next: Option<&str>) -> String {
+pub(crate) fn safe_next(next: Option<&str>) -> String {
     match next {
         // A path on this site only: not `//host` or `/\\host`, and no control characters (a
         // browser drops a tab from `/\t/host`, which would make it `//host`).

@@ -3,6 +3,7 @@
 mod admin;
 mod login;
 mod media;
+mod packs;
 mod review;
 mod story;
 mod submit;
@@ -54,6 +55,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/themes/rename", web::post().to(themes::rename))
         .route("/themes/merge", web::post().to(themes::merge))
         .route("/themes/retire", web::post().to(themes::retire))
+        .route("/packs", web::get().to(packs::list))
+        .route("/packs", web::post().to(packs::create))
+        .route("/packs/evidence", web::post().to(packs::add_evidence))
+        .route("/packs/{id}", web::get().to(packs::page))
+        .route("/packs/{id}/details", web::post().to(packs::details))
+        .route("/packs/{id}/publish", web::post().to(packs::publish))
+        .route("/packs/{id}/findings", web::post().to(packs::add_finding))
+        .route("/packs/{id}/findings/{finding}", web::post().to(packs::update_finding))
+        .route("/packs/{id}/findings/{finding}/move", web::post().to(packs::move_finding))
+        .route("/packs/{id}/findings/{finding}/remove", web::post().to(packs::remove_finding))
+        .route("/packs/{id}/findings/{finding}/evidence/move", web::post().to(packs::move_evidence))
+        .route("/packs/{id}/findings/{finding}/evidence/remove", web::post().to(packs::remove_evidence))
+        .route("/packs/{id}/export/{format}", web::get().to(packs::export))
         .route("/admin/users", web::get().to(admin::page))
         .route("/admin/users", web::post().to(admin::create))
         .route("/admin/users/{name}/roles", web::post().to(admin::roles))
@@ -88,7 +102,7 @@ async fn home(user: LoggedIn) -> HttpResponse {
     } else if user.has(Role::Reporter) {
         "/my/stories"
     } else if user.has(Role::Commissioner) {
-        "/search"
+        "/packs"
     } else if user.has(Role::Admin) {
         "/admin/users"
     } else {
@@ -124,6 +138,15 @@ pub fn flash(code: Option<&str>) -> Option<String> {
         "theme-merged" => "Themes merged; their stories now carry the theme merged into.",
         "theme-retired" => "Theme retired.",
         "theme-restored" => "Theme restored.",
+        "pack-created" => "Pack started. Add findings, then add quotes and stories to them.",
+        "pack-details" => "Pack details saved.",
+        "pack-published" => "Published: commissioners now see this version.",
+        "finding-added" => "Finding added.",
+        "finding-saved" => "Finding saved.",
+        "finding-removed" => "Finding removed.",
+        "moved" => "Moved.",
+        "evidence-added" => "Added to the pack.",
+        "evidence-removed" => "Evidence removed from the finding.",
         "roles" => "Roles saved.",
         "disabled" => "Account disabled; its sessions have ended.",
         "enabled" => "Account enabled.",

@@ -11,7 +11,9 @@ use super::{blocking, chrome, ok};
 use crate::AppState;
 use crate::auth::LoggedIn;
 use crate::error::PageError;
-use crate::views::{FacetLink, ReviewPage, SearchPage, StoryLine, language_name};
+use storybank_export::markdown::escape;
+
+use crate::views::{AddToPack, FacetLink, ReviewPage, SearchPage, StoryLine, language_name};
 
 const PAGE_SIZE: usize = 20;
 /// The deepest page a search goes to (beyond it, narrow the search).
@@ -134,21 +136,6 @@ fn snippet_html(snippet: &Snippet) -> String {
     html
 }
 
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 fn lines(response: &SearchResponse, flags_of: &HashMap<String, Vec<&'static str>>) -> Vec<StoryLine> {
     response
         .hits
@@ -263,6 +250,7 @@ pub async fn queue(
         .collect();
     let (previous, next) = pager(&with_queue, "/review", response.total);
     let page = ReviewPage {
+        add_to_pack: None,
         page: chrome(&state, &user.0, "Review queue", &req, params.one("done")),
         queues,
         heading: heading.to_owned(),
@@ -298,9 +286,20 @@ pub async fn search(
         Ok(request) => (request, None),
         Err(err) => (request_from(&Params::default(), audience)?, Some(err.to_string())),
     };
-    let (response, themes) =
-        blocking(&state, move |archive| Ok((archive.search(&request)?, archive.assignable_themes()?)))
-            .await?;
+    let who = user.0.user.clone();
+    let (response, themes, targets) = blocking(&state, move |archive| {
+        Ok((
+            archive.search(&request)?,
+            archive.assignable_themes()?,
+            super::packs::add_to_pack_choices(archive, &who)?,
+        ))
+    })
+    .await?;
+    let add_to_pack = (!targets.is_empty()).then(|| AddToPack {
+        csrf: user.0.csrf.clone(),
+        back: req.uri().path_and_query().map_or_else(|| "/search".to_owned(), ToString::to_string),
+        targets,
+    });
     let labels: HashMap<String, String> = themes.into_iter().map(|t| (t.path.to_string(), t.label)).collect();
     let facet = |key: &str, value: &str, label: String, count: u64, depth: usize| FacetLink {
         label,
@@ -353,10 +352,20 @@ pub async fn search(
     let hidden = params.0.iter().filter(|(key, _)| filter_keys.contains(&key.as_str())).cloned().collect();
     let (previous, next) = pager(&params, "/search", response.total);
     let page = SearchPage {
-        page: chrome(&state, &user.0, "Search stories", &req, None),
+        page: chrome(&state, &user.0, "Search stories", &req, params.one("done")),
+        add_to_pack,
         query: params.one("q").unwrap_or_default().to_owned(),
         total: response.total,
-        stories: lines(&response, &HashMap::new()),
+        stories: {
+            let mut stories = lines(&response, &HashMap::new());
+            if audience != Audience::Curator {
+                // Commissioners see places as the consent function coarsens them.
+                for story in &mut stories {
+                    story.place = storybank_domain::coarsen_place(&story.place).unwrap_or_default();
+                }
+            }
+            stories
+        },
         theme_facets,
         form_facets,
         language_facets,

@@ -16,10 +16,11 @@ use crate::AppState;
 use crate::auth::LoggedIn;
 use crate::error::PageError;
 use crate::forms::{ConsentFields, filled};
-use crate::markdown;
 use crate::views::{
-    Choice, CueLine, DetailsForm, FieldErrors, QuoteLine, StoryFormValues, StoryPage, language_name,
+    AddToPack, Choice, CueLine, DetailsForm, FieldErrors, QuoteLine, StoryFormValues, StoryPage,
+    language_name,
 };
+use storybank_export::markdown;
 
 fn next_statuses(status: Status) -> Vec<(&'static str, &'static str)> {
     match status {
@@ -45,18 +46,38 @@ fn story_page(
     let StoryView { story, curation, may_curate, may_tag } = view;
     let details = &story.details;
     let curator = user.0.user.has(Role::Curator);
+    // Someone outside the curation team who did not gather the story (a commissioner) sees it
+    // through the consent function: storyteller as allowed, place coarsened, no reporter.
+    let outsider = !curator && !may_tag;
+    let disclosed = outsider
+        .then(|| {
+            storybank_domain::disclose(
+                &story,
+                storybank_domain::Audience::Commissioner,
+                chrono::Utc::now().date_naive(),
+            )
+        })
+        .flatten();
     let mut facts = vec![
         ("Story type", details.story_type.to_string()),
         ("Language", language_name(details.language.as_str())),
     ];
-    if let Some(place) = &details.place {
-        facts.push(("Place", place.to_string()));
+    let shown_place = match &disclosed {
+        Some(disclosed) => disclosed.place.clone(),
+        None if outsider => None,
+        None => details.place.as_ref().map(ToString::to_string),
+    };
+    if let Some(place) = &shown_place {
+        facts.push(("Place", place.clone()));
     }
     if let Some(day) = details.recorded_on {
         facts.push(("Recorded on", day.to_string()));
     }
     if let Some(prompt) = &details.prompt {
         facts.push(("Question asked", prompt.to_string()));
+    }
+    if let Some(storyteller) = disclosed.as_ref().and_then(|d| d.storyteller.as_ref()) {
+        facts.push(("Storyteller", storyteller.clone()));
     }
     if curator || may_tag {
         if let Some(reporter) = &details.reporter {
@@ -107,7 +128,7 @@ fn story_page(
             alt_text = alt.as_ref().map(|a| a.to_string()).unwrap_or_default();
         }
     }
-    let place = details.place.as_ref().map(|p| p.to_string()).unwrap_or_default();
+    let place = shown_place.unwrap_or_default();
     let quotes = curation
         .quotes
         .iter()
@@ -192,6 +213,8 @@ fn story_page(
         identities,
         details: details_form,
         id,
+        add_to_pack: None,
+        cited_in: Vec::new(),
     }
 }
 
@@ -213,10 +236,36 @@ async fn render_story(
 ) -> Result<HttpResponse, PageError> {
     let id = story_id(raw_id)?;
     let who = user.0.user.clone();
-    let (view, themes) =
-        blocking(state, move |archive| Ok((archive.story_for(&who, id)?, archive.assignable_themes()?)))
-            .await?;
-    let page = story_page(state, user, req, view, themes, feedback);
+    let (view, themes, targets, cited_in) = blocking(state, move |archive| {
+        let view = archive.story_for(&who, id)?;
+        let (targets, cited_in) = if who.has(Role::Curator) {
+            (super::packs::add_to_pack_choices(archive, &who)?, archive.packs_citing(&who, id)?)
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        Ok((view, archive.assignable_themes()?, targets, cited_in))
+    })
+    .await?;
+    let mut page = story_page(state, user, req, view, themes, feedback);
+    page.add_to_pack = (!targets.is_empty()).then(|| AddToPack {
+        csrf: user.0.csrf.clone(),
+        back: format!("/stories/{id}"),
+        targets,
+    });
+    page.cited_in = cited_in
+        .into_iter()
+        .map(|used| {
+            let mut where_ = Vec::new();
+            if !used.versions.is_empty() {
+                let list: Vec<String> = used.versions.iter().map(ToString::to_string).collect();
+                where_.push(format!("published version {}", list.join(", ")));
+            }
+            if used.in_draft {
+                where_.push("the working copy".to_owned());
+            }
+            (format!("/packs/{}", used.pack), format!("{} ({})", used.title, where_.join("; ")))
+        })
+        .collect();
     crate::views::page(status, &page)
 }
 

@@ -20,6 +20,33 @@ pub fn render(markdown: &str) -> String {
     sanitise(&unsafe_html)
 }
 
+/// Plain text (a transcript, a caption) as HTML paragraphs, one per line, with every character
+/// that means something in HTML escaped.
+pub fn render_plain(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(|line| format!("<p>{}</p>", escape(line)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 fn sanitise(html: &str) -> String {
     ammonia::Builder::default()
         .url_schemes(["http", "https", "mailto"].into_iter().collect())
@@ -54,6 +81,14 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn plain_text_is_escaped_line_by_line() {
+        assert_eq!(
+            render_plain("A: <b>hi</b>\n\nB: \"ok\" & 'so'"),
+            "<p>A: &lt;b&gt;hi&lt;/b&gt;</p>\n<p>B: &quot;ok&quot; &amp; &#39;so&#39;</p>"
+        );
     }
 
     #[test]

@@ -1,0 +1,99 @@
+//! The consent function: what an audience may see of a story, and of which fields.
+//!
+//! Every read path that shows a story outside the curation team (pack pages, exports, the
+//! commissioner's story page) goes through [`disclose`]. It returns nothing when the audience may
+//! not see the story at all, and otherwise the story's identifying fields as the storyteller
+//! allowed: the storyteller named per `identify_as`, the place coarsened, the reporter hidden.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::{Audience, IdentifyAs, Story};
+
+/// The identifying details of a story as one audience may see them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Disclosed {
+    /// The storyteller as they allowed themselves to be named: `None` for `anonymous` (and for
+    /// missing consent, which is never disclosed outside the curation team).
+    pub storyteller: Option<String>,
+    /// The place, coarsened outside the curation team (see [`coarsen_place`]).
+    pub place: Option<String>,
+    /// The community reporter: shown to the curation team only.
+    pub reporter: Option<String>,
+}
+
+/// What `audience` may see of `story` on `today`: `None` if nothing at all (withdrawn, not
+/// published, or consent that does not cover this audience or has expired).
+pub fn disclose(story: &Story, audience: Audience, today: NaiveDate) -> Option<Disclosed> {
+    if !audience.may_see(story, today) {
+        return None;
+    }
+    let details = &story.details;
+    if audience == Audience::Curator {
+        return Some(Disclosed {
+            storyteller: details.storyteller.as_ref().map(ToString::to_string),
+            place: details.place.as_ref().map(ToString::to_string),
+            reporter: details.reporter.as_ref().map(ToString::to_string),
+        });
+    }
+    // Outside the curation team the story is published with consent in force (may_see).
+    let identify_as = details.consent.as_ref().map_or(IdentifyAs::Anonymous, |consent| consent.identify_as());
+    let storyteller =
+        details.storyteller.as_ref().and_then(|name| name_as_allowed(name.as_str(), identify_as));
+    Some(Disclosed {
+        storyteller,
+        place: details.place.as_ref().and_then(|place| coarsen_place(place.as_str())),
+        reporter: None,
+    })
+}
+
+/// A storyteller's name as `identify_as` allows: nothing, the first name, or the name in full.
+pub fn name_as_allowed(name: &str, identify_as: IdentifyAs) -> Option<String> {
+    match identify_as {
+        IdentifyAs::Anonymous => None,
+        IdentifyAs::FirstName => name.split_whitespace().next().map(str::to_owned),
+        IdentifyAs::FullName => Some(name.trim().to_owned()).filter(|name| !name.is_empty()),
+    }
+}
+
+/// A place as shown outside the curation team: only its widest part (places are written from
+/// the most to the least specific, "Harehills, Leeds" becomes "Leeds"), without any word holding
+/// a digit (house numbers, postcodes). `None` when nothing is left.
+pub fn coarsen_place(place: &str) -> Option<String> {
+    let widest = place.rsplit(',').map(str::trim).find(|part| !part.is_empty())?;
+    let words: Vec<&str> =
+        widest.split_whitespace().filter(|word| !word.chars().any(|c| c.is_ascii_digit())).collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_as_the_storyteller_allowed() {
+        for (name, identify_as, expected) in [
+            ("Chiara Bertolini", IdentifyAs::Anonymous, None),
+            ("Chiara Bertolini", IdentifyAs::FirstName, Some("Chiara")),
+            ("Chiara Bertolini", IdentifyAs::FullName, Some("Chiara Bertolini")),
+            ("A.", IdentifyAs::FirstName, Some("A.")),
+        ] {
+            assert_eq!(name_as_allowed(name, identify_as).as_deref(), expected, "{name} / {identify_as}");
+        }
+    }
+
+    #[test]
+    fn places_are_coarsened() {
+        for (place, expected) in [
+            ("Leeds", Some("Leeds")),
+            ("Harehills, Leeds", Some("Leeds")),
+            ("12 Mill Street, Hebden Bridge", Some("Hebden Bridge")),
+            ("Manchester M13 9PL", Some("Manchester")),
+            ("Varissuo, Turku, ", Some("Turku")),
+            ("20100", None),
+            (" , ", None),
+        ] {
+            assert_eq!(coarsen_place(place).as_deref(), expected, "{place:?}");
+        }
+    }
+}
