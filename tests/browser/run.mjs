@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Storybank browser journeys: a reporter submits a photo story from a phone-sized screen, a curator
-// tags, themes, quotes, annotates and publishes it on a desktop-sized one. Every journey runs twice,
+// tags, themes, quotes, annotates and publishes it on a desktop-sized one, builds an insight pack
+// from search results and publishes it, and a commissioner reads the pack, follows its evidence to
+// the story and downloads every export format. Every journey runs twice,
 // with JavaScript on and with it off (the web app is server-rendered and must work without JS).
 // In the JS pass, axe-core checks every page reached; a `serious` or `critical` violation fails.
 //
@@ -9,7 +11,9 @@
 //   cd tests/browser && STORYBANK_BIN=../../target/debug/storybank node run.mjs
 // Options:
 //   --smoke            only check that Chromium and axe-core work here (no server, no binary needed)
-//   --journey NAME     run only `reporter` or `curator` (curator runs reporter first: it needs its story)
+//   --journey NAME     run only `reporter`, `curator`, `pack` or `commissioner` (with the journeys it
+//                      builds on: curator needs reporter's story, pack the published story,
+//                      commissioner the published pack)
 //   --mode js|nojs     run only one of the two passes
 //   --keep             keep the temporary data directory and server log even when everything passes
 // Environment: STORYBANK_BIN (default target/debug/storybank under the repository root),
@@ -216,7 +220,7 @@ class JourneyRun {
       check((await password.getAttribute('type')) === 'password', 'the password field should be type="password"');
       await visible(button(this.page, 'Log in'), 'a "Log in" button');
     });
-    const landing = user.role === 'reporter' ? '/my/stories' : '/review';
+    const landing = { reporter: '/my/stories', curator: '/review', commissioner: '/packs' }[user.role];
     await this.step('logged-in', async () => {
       await byLabel(this.page, 'User name').fill(user.name);
       await byLabel(this.page, 'Password').fill(user.password);
@@ -234,7 +238,7 @@ class JourneyRun {
     });
     await this.step('login-required', async () => {
       // The session is gone: a page that needs a log-in must show the log-in form again.
-      await this.goto(this.journey === 'reporter' ? '/my/stories' : '/review', { status: null });
+      await this.goto(this.journey === 'reporter' ? '/my/stories' : '/packs', { status: null });
       await visible(button(this.page, 'Log in'), 'the log-in form (the session should have ended)');
     });
   }
@@ -312,6 +316,7 @@ async function reporterJourney(run, { users, stories }) {
   const { page, mode } = run;
   const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
   const story = {
+    stamp,
     title: `Bus stop in the rain ${stamp} ${mode}`,
     caption: 'Every morning I wait at this stop for the number 18 bus to work. The timetable screen '
       + 'has been broken for six months, and my eyesight is too poor to read the paper one.',
@@ -465,7 +470,122 @@ async function curatorJourney(run, { users, stories }) {
   await run.logout();
 }
 
-const JOURNEYS = { reporter: reporterJourney, curator: curatorJourney };
+// A curator builds an insight pack from search results and publishes it.
+async function packJourney(run, { users, stories, packs }) {
+  const { page, mode } = run;
+  const story = stories[mode];
+  check(story?.curatorPath, `the ${mode} curator journey did not publish a story to build a pack from`);
+  const pack = {
+    title: `Waiting in the rain ${mode}`,
+    question: 'What stops people with poor sight from using the buses?',
+    finding: 'Broken timetable screens shut out partially sighted passengers',
+  };
+
+  await run.login(users.carl);
+
+  await run.step('packs', async () => {
+    await run.goto('/packs');
+    await visible(page.getByRole('heading', { level: 1, name: 'Insight packs', exact: true }), 'the <h1> "Insight packs"');
+  });
+
+  await run.step('pack-started', async () => {
+    await (await field(page, 'Title', 'title')).fill(pack.title);
+    await (await field(page, 'The service or question it addresses', 'question')).fill(pack.question);
+    await (await field(page, 'Who it is for', 'audience')).selectOption('commissioner');
+    await run.navigateBy(button(page, 'Start pack'), { post: true });
+    await run.expectFlash();
+    await visible(page.getByRole('heading', { level: 1, name: pack.title }), 'the pack title in an <h1>');
+    pack.path = pathOf(page);
+  });
+
+  await run.step('finding-added', async () => {
+    await (await field(page, 'Type', 'kind')).selectOption('barrier');
+    await (await field(page, 'Statement', 'statement')).fill(pack.finding);
+    await run.navigateBy(button(page, 'Add finding'), { post: true });
+    await run.expectFlash();
+    await visible(page.getByRole('heading', { level: 2, name: new RegExp(escapeRe(pack.finding)) }), 'the finding as an <h2>');
+  });
+
+  await run.step('search-results', async () => {
+    await run.goto(`/search?q=${encodeURIComponent(story.stamp)}`);
+    await visible(page.getByRole('link', { name: story.title, exact: true }), `"${story.title}" among the results`);
+  });
+
+  await run.step('added-from-search', async () => {
+    const result = page.locator('ol.stories > li', { has: page.getByRole('link', { name: story.title, exact: true }) });
+    const select = result.getByLabel(/^Add this story to a finding/);
+    const option = await select.locator('option', { hasText: `${pack.title}: 1. ${pack.finding}` }).getAttribute('value');
+    check(option, `the "add to pack" list should offer "${pack.title}: 1. ${pack.finding}"`);
+    await select.selectOption(option);
+    await run.navigateBy(result.getByRole('button', { name: /^Add to pack/ }), { post: true });
+    await run.expectFlash();
+    check(pathOf(page) === '/search', `adding from search should come back to the search, came to ${pathOf(page)}`);
+  });
+
+  await run.step('pack-with-evidence', async () => {
+    await run.goto(pack.path);
+    await visible(page.locator('ol.evidence').getByRole('link', { name: story.title, exact: true }), 'the story as evidence of the finding');
+  });
+
+  await run.step('pack-published', async () => {
+    await run.navigateBy(button(page, 'Publish as a new version'), { post: true });
+    await run.expectFlash();
+    await visible(page.getByText(/^Same as version 1, published/), 'the state "Same as version 1"');
+  });
+
+  packs[mode] = pack;
+  await run.logout();
+}
+
+// A commissioner reads the published pack, follows its evidence to the story, and downloads every
+// export format.
+async function commissionerJourney(run, { users, stories, packs }) {
+  const { page, mode } = run;
+  const story = stories[mode];
+  const pack = packs[mode];
+  check(pack, `the ${mode} pack journey did not publish a pack`);
+
+  await run.login(users.cora);
+
+  await run.step('published-packs', async () => {
+    await visible(page.getByRole('link', { name: pack.title, exact: true }), `a link to the pack "${pack.title}"`);
+  });
+
+  await run.step('pack', async () => {
+    await run.navigateBy(page.getByRole('link', { name: pack.title, exact: true }));
+    await visible(page.getByRole('heading', { level: 1, name: pack.title }), 'the pack title in an <h1>');
+    await visible(page.getByRole('heading', { level: 2, name: new RegExp(escapeRe(pack.finding)) }), 'the finding');
+    check((await page.locator('form[action*="/findings"]').count()) === 0, 'a commissioner should see no edit forms');
+  });
+
+  await run.step('evidence-story', async () => {
+    await run.navigateBy(page.locator('ol.evidence').getByRole('link', { name: story.title, exact: true }));
+    await visible(page.getByRole('heading', { level: 1, name: story.title }), 'the story the evidence came from');
+    check((await page.getByText('Reporter', { exact: true }).count()) === 0, 'a commissioner should not see the reporter');
+  });
+
+  await run.step('downloads', async () => {
+    await run.goto(pack.path);
+    for (const [label, extension] of [['HTML (prints to PDF)', 'html'], ['Markdown', 'md'], ['JSON', 'json'], ['CSV (spreadsheet)', 'csv']]) {
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('link', { name: label, exact: true }).click(),
+      ]);
+      const name = download.suggestedFilename();
+      check(name.endsWith(`-v1.${extension}`), `the ${extension} export should be named *-v1.${extension}, got ${name}`);
+      const path = await download.path();
+      const text = readFileSync(path, 'utf8');
+      check(text.includes(pack.finding), `the ${extension} export should hold the finding`);
+      check(text.includes(story.title), `the ${extension} export should name the story`);
+    }
+  });
+
+  await run.logout();
+}
+
+const JOURNEYS = { reporter: reporterJourney, curator: curatorJourney, pack: packJourney, commissioner: commissionerJourney };
+// Each journey builds on the ones before it, in the same mode.
+const NEEDS = { curator: ['reporter'], pack: ['reporter', 'curator'], commissioner: ['reporter', 'curator', 'pack'] };
 
 // ---------------------------------------------------------------------------------------------
 // The server under test
@@ -506,7 +626,7 @@ async function startServer(tmp) {
   const dataDir = join(tmp, 'data');
   runCli(bin, ['--data-dir', dataDir, 'ingest', 'stories-sample']);
   const users = {};
-  for (const [name, role] of [['rita', 'reporter'], ['carl', 'curator']]) {
+  for (const [name, role] of [['rita', 'reporter'], ['carl', 'curator'], ['cora', 'commissioner']]) {
     const password = randomBytes(18).toString('base64url');
     runCli(bin, ['--data-dir', dataDir, 'user', 'add', name, '--role', role, '--password-stdin'], { input: password });
     users[name] = { name, role, password };
@@ -609,8 +729,11 @@ async function smoke(browser, modes) {
 
 async function main() {
   const selected = opts.journey ? [opts.journey] : Object.keys(JOURNEYS);
-  for (const j of selected) if (!JOURNEYS[j]) throw new SetupError(`unknown journey "${j}" (reporter, curator)`);
-  if (selected.includes('curator') && !selected.includes('reporter')) selected.unshift('reporter');
+  for (const j of selected) if (!JOURNEYS[j]) throw new SetupError(`unknown journey "${j}" (${Object.keys(JOURNEYS).join(', ')})`);
+  for (const need of [...new Set(selected.flatMap((j) => NEEDS[j] || []))].reverse()) {
+    if (!selected.includes(need)) selected.unshift(need);
+  }
+  selected.sort((a, b) => Object.keys(JOURNEYS).indexOf(a) - Object.keys(JOURNEYS).indexOf(b));
   const modes = opts.mode ? [opts.mode] : MODES;
   for (const m of modes) if (!MODES.includes(m)) throw new SetupError(`unknown mode "${m}" (js, nojs)`);
 
@@ -639,12 +762,13 @@ async function main() {
       await smoke(browser, modes);
       passed = modes.length;
     } else {
-      const shared = { users: server.users, stories: {} };
+      const shared = { users: server.users, stories: {}, packs: {} };
       for (const journey of selected) {
         for (const mode of modes) {
           const context = await browser.newContext({
             baseURL: server.baseUrl,
-            viewport: VIEWPORTS[journey],
+            viewport: VIEWPORTS[journey] || VIEWPORTS.curator,
+            acceptDownloads: true,
             javaScriptEnabled: mode === 'js',
           });
           context.setDefaultTimeout(STEP_TIMEOUT_MS);

@@ -352,6 +352,15 @@ impl Unavailable {
         }
     }
 
+    /// The reason as readers outside the curation team may know it: `withdrawn`, or
+    /// `no_longer_available` for every other reason (consent details are not theirs to know).
+    pub fn reader_code(self) -> &'static str {
+        match self {
+            Unavailable::Withdrawn => "withdrawn",
+            _ => "no_longer_available",
+        }
+    }
+
     /// What curators are told, so they can mend the finding.
     pub fn for_curators(self) -> &'static str {
         match self {

@@ -118,19 +118,19 @@ pub struct ExportInfo {
 impl ExportInfo {
     /// A file name for this export: the title made safe, the version, the extension.
     pub fn file_name(&self, pack: &ResolvedPack, format: Format) -> String {
+        // ASCII only, so the name survives every browser and file system; other letters become '-'.
         let mut slug: String = pack
             .title
             .as_str()
             .chars()
-            .map(|c| if c.is_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
-            .filter(char::is_ascii)
+            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
             .collect();
         while slug.contains("--") {
             slug = slug.replace("--", "-");
         }
-        let slug = slug.trim_matches('-');
+        let slug: String = slug.trim_matches('-').chars().take(60).collect();
+        let slug = slug.trim_end_matches('-');
         let slug = if slug.is_empty() { "insight-pack" } else { slug };
-        let slug: String = slug.chars().take(60).collect();
         format!("{slug}-v{}.{}", self.version, format.extension())
     }
 }
@@ -159,7 +159,8 @@ fn audience_label(audience: Audience) -> &'static str {
     }
 }
 
-fn backing_line(backing: &Backing) -> String {
+/// What stands behind a finding or pack, in words: "2 stories, 1 storyteller, ...".
+pub fn backing_line(backing: &Backing) -> String {
     let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     [
         plural(backing.stories, "story", "stories"),
@@ -224,7 +225,7 @@ struct JsonFinding<'a> {
 #[serde(tag = "state", rename_all = "snake_case")]
 enum JsonEvidence<'a> {
     Shown { kind: &'static str, quote_id: Option<String>, quote: Option<&'a str>, story: Box<JsonStory<'a>> },
-    Unavailable { kind: &'static str, reason: storybank_domain::Unavailable, note: &'static str },
+    Unavailable { kind: &'static str, reason: &'static str, note: &'static str },
 }
 
 #[derive(Serialize)]
@@ -242,6 +243,18 @@ struct JsonStory<'a> {
     /// The story's words, for whole-story evidence.
     text: Option<&'a str>,
     alt_text: Option<&'a str>,
+}
+
+fn reason_code(reason: storybank_domain::Unavailable) -> &'static str {
+    use storybank_domain::Unavailable::*;
+    match reason {
+        Withdrawn => "withdrawn",
+        QuoteRemoved => "quote_removed",
+        NotPublished => "not_published",
+        ConsentMissing => "consent_missing",
+        ConsentExpired => "consent_expired",
+        ConsentNarrower => "consent_narrower",
+    }
 }
 
 fn kind_of(evidence: &Evidence) -> &'static str {
@@ -278,14 +291,18 @@ impl<'a> JsonExport<'a> {
                     statement: finding.statement.as_str(),
                     explanation: finding.explanation.as_ref().map(|text| text.as_str()),
                     backing: &finding.backing,
-                    evidence: finding.evidence.iter().map(json_evidence).collect(),
+                    evidence: finding
+                        .evidence
+                        .iter()
+                        .map(|item| json_evidence(item, pack.audience))
+                        .collect(),
                 })
                 .collect(),
         }
     }
 }
 
-fn json_evidence(item: &ResolvedEvidence) -> JsonEvidence<'_> {
+fn json_evidence(item: &ResolvedEvidence, audience: Audience) -> JsonEvidence<'_> {
     match item {
         ResolvedEvidence::Shown { evidence, story, quote, .. } => JsonEvidence::Shown {
             kind: kind_of(evidence),
@@ -310,7 +327,9 @@ fn json_evidence(item: &ResolvedEvidence) -> JsonEvidence<'_> {
             }),
         },
         ResolvedEvidence::Unavailable { evidence, reason } => {
-            JsonEvidence::Unavailable { kind: kind_of(evidence), reason: *reason, note: reason.for_readers() }
+            let code =
+                if audience == Audience::Curator { reason_code(*reason) } else { reason.reader_code() };
+            JsonEvidence::Unavailable { kind: kind_of(evidence), reason: code, note: reason.for_readers() }
         }
     }
 }
@@ -354,7 +373,7 @@ fn csv_export(pack: &ResolvedPack, info: &ExportInfo) -> Result<Vec<u8>, ExportE
         for (evidence_at, item) in finding.evidence.iter().enumerate() {
             let common = [
                 cell(&info.archive),
-                info.generated_at.to_rfc3339(),
+                info.generated_at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
                 info.pack_id.to_string(),
                 info.version.to_string(),
                 cell(pack.title.as_str()),
@@ -448,7 +467,8 @@ fn markdown_export(pack: &ResolvedPack, info: &ExportInfo) -> String {
         }
     }
     line(format!(
-        "---\n\nExported from {} on {}. Only what the storytellers allowed for {} is included.",
+        "---\n\nExported from {} on {}. Only what the storytellers allowed for {} is included. \
+         Stories withdrawn after this date must not be used.",
         info.archive,
         info.generated_at.format("%Y-%m-%d %H:%M UTC"),
         audience_label(pack.audience)
@@ -609,6 +629,33 @@ mod tests {
             ("plain words", "plain words"),
         ] {
             assert_eq!(cell(raw), expected);
+        }
+    }
+
+    #[test]
+    fn file_names_are_ascii_and_tidy() {
+        let info = ExportInfo {
+            archive: "A".into(),
+            pack_id: PackId::new(),
+            version: 3,
+            published_at: Utc::now(),
+            generated_at: Utc::now(),
+        };
+        let title = |raw: &str| storybank_domain::Title::parse(raw).unwrap();
+        for (raw, expected) in [
+            ("Getting to the clinic", "getting-to-the-clinic-v3.json"),
+            ("Kävijät & palvelut", "k-vij-t-palvelut-v3.json"),
+            ("¿¿??", "insight-pack-v3.json"),
+        ] {
+            let pack = ResolvedPack {
+                title: title(raw),
+                question: title("Q"),
+                audience: Audience::Commissioner,
+                summary: None,
+                findings: Vec::new(),
+                backing: Backing::default(),
+            };
+            assert_eq!(info.file_name(&pack, Format::Json), expected, "{raw}");
         }
     }
 

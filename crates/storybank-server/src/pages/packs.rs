@@ -13,7 +13,7 @@ use storybank_domain::{
     Audience, Evidence, FindingId, FindingKind, Markdown, Move, PackId, QuoteId, ResolvedEvidence, Role,
     StoryId, Title, User,
 };
-use storybank_export::{ExportInfo, Format, markdown};
+use storybank_export::{ExportInfo, Format, backing_line, markdown};
 
 use super::{Done, blocking, chrome, see_other};
 use crate::AppState;
@@ -302,13 +302,6 @@ fn evidence_line(item: &ResolvedEvidence, curator: bool) -> EvidenceLine {
             }
         }
     }
-}
-
-fn backing_line(backing: &storybank_domain::Backing) -> String {
-    format!(
-        "{} stories, {} storytellers, {} places, {} languages, {} forms",
-        backing.stories, backing.storytellers, backing.places, backing.languages, backing.forms
-    )
 }
 
 fn pack_template(
