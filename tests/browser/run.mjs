@@ -2,7 +2,7 @@
 // Storybank browser journeys: a reporter submits a photo story from a phone-sized screen, a curator
 // tags, themes, quotes, annotates and publishes it on a desktop-sized one, builds an insight pack
 // from search results and publishes it, and a commissioner reads the pack, follows its evidence to
-// the story and downloads every export format. Every journey runs twice,
+// the story, opens the theme overview and downloads every export format. Every journey runs twice,
 // with JavaScript on and with it off (the web app is server-rendered and must work without JS).
 // In the JS pass, axe-core checks every page reached; a `serious` or `critical` violation fails.
 //
@@ -562,6 +562,15 @@ async function commissionerJourney(run, { users, stories, packs }) {
     await run.navigateBy(page.locator('ol.evidence').getByRole('link', { name: story.title, exact: true }));
     await visible(page.getByRole('heading', { level: 1, name: story.title }), 'the story the evidence came from');
     check((await page.getByText('Reporter', { exact: true }).count()) === 0, 'a commissioner should not see the reporter');
+  });
+
+  await run.step('theme-overview', async () => {
+    await run.navigateBy(page.getByRole('navigation').getByRole('link', { name: 'Overview', exact: true }));
+    await visible(page.getByRole('heading', { level: 1, name: 'Theme overview', exact: true }), 'the <h1> "Theme overview"');
+    for (const caption of ['Stories per theme, by year recorded', 'Stories per theme, by place']) {
+      await visible(page.locator('table caption', { hasText: caption }), `a table "${caption}" beside its chart`);
+    }
+    check((await page.locator('svg.chart').count()) === 2, 'two charts drawn as inline SVG');
   });
 
   await run.step('downloads', async () => {

@@ -165,8 +165,12 @@ fn publishing_makes_versions_and_old_versions_stay_readable() {
     assert_eq!(archive.pack_page(&f.commissioner, id, None).unwrap_err().kind(), ErrorKind::NotFound);
     assert!(archive.packs_for(&f.commissioner).unwrap().is_empty());
     assert_eq!(archive.publish_pack(&f.curator, id).unwrap(), 1);
-
+    let unchanged = archive.publish_pack(&f.curator, id).unwrap_err();
+    assert_eq!(unchanged.kind(), ErrorKind::Conflict, "publishing nothing new is refused");
+    // An edit that changes nothing (the only finding moved up) is not an unpublished change.
     let finding = archive.pack_page(&f.curator, id, None).unwrap().pack.findings[0].id;
+    archive.edit_pack(&f.curator, id, |pack| pack.move_finding(finding, storybank_domain::Move::Up)).unwrap();
+    assert!(!archive.pack_page(&f.curator, id, None).unwrap().changed_since_publication);
     archive
         .edit_pack(&f.curator, id, |pack| {
             pack.update_finding(finding, FindingKind::Barrier, title("Evening buses stop at six"), None)
@@ -195,10 +199,21 @@ fn publishing_makes_versions_and_old_versions_stay_readable() {
     archive.publish_pack(&f.curator, id).unwrap();
     assert_eq!(archive.pack_page(&f.commissioner, id, None).unwrap_err().kind(), ErrorKind::NotFound);
     assert!(archive.packs_for(&f.commissioner).unwrap().is_empty());
+    // Narrowing a pack withdraws its earlier versions from commissioners too.
+    for version in [1, 2] {
+        assert_eq!(
+            archive.pack_page(&f.commissioner, id, Some(version)).unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            archive.export_pack_for(&f.commissioner, id, Some(version)).unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
+    }
     assert_eq!(
-        archive.pack_page(&f.commissioner, id, Some(2)).unwrap().version,
+        archive.pack_page(&f.curator, id, Some(2)).unwrap().version,
         Some(2),
-        "version 2 was for commissioners"
+        "curators still read it"
     );
 }
 
@@ -351,4 +366,91 @@ fn the_command_line_lists_and_exports_packs_while_the_archive_is_open_elsewhere(
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("html, md, json, csv"));
     assert_eq!(PackExports::open(&dir).unwrap().packs().unwrap().len(), 1);
+}
+
+#[test]
+fn a_quote_leaves_a_published_version_when_it_is_removed_from_its_story() {
+    let f = setup();
+    let archive = f.archive();
+    let id = f.pack();
+    archive.publish_pack(&f.curator, id).unwrap();
+    let quote = archive.story_for(&f.curator, f.quoted.id).unwrap().curation.quotes[0].id;
+    let finding = archive.pack_page(&f.curator, id, None).unwrap().pack.findings[0].id;
+    let evidence = Evidence::Quote { story: f.quoted.id, quote };
+    archive.edit_pack(&f.curator, id, |pack| pack.remove_evidence(finding, &evidence)).unwrap();
+    // No working copy cites it now; version 1 does, and shows it as no longer available.
+    archive.remove_quote(&f.curator, f.quoted.id, quote).unwrap();
+    let page = archive.pack_page(&f.commissioner, id, Some(1)).unwrap();
+    assert!(matches!(
+        page.pack.findings[0].evidence[0],
+        ResolvedEvidence::Unavailable { reason: Unavailable::QuoteRemoved, .. }
+    ));
+    for (format, text) in f.exports(id) {
+        assert!(!text.contains(&f.quote_text), "{format:?} still has the removed quote");
+    }
+}
+
+#[test]
+fn transcript_speakers_never_reach_commissioners_by_name() {
+    let f = setup();
+    let archive = f.archive();
+    let today = Utc::now().date_naive();
+    let transcript = archive
+        .story_summaries()
+        .unwrap()
+        .iter()
+        .map(|s| archive.story(s.id).unwrap())
+        .find(|s| {
+            s.form() == Form::Transcript
+                && s.effective_scope(today) >= ConsentScope::Commissioners
+                && matches!(&s.content, StoryContent::Transcript { cues } if cues.iter().any(|c| c.speaker().is_some()))
+        })
+        .expect("a sample transcript with speakers that commissioners may see");
+    let transcript = publish(archive, transcript.id);
+    let StoryContent::Transcript { cues } = &transcript.content else { unreachable!() };
+    let speakers: Vec<String> = cues.iter().filter_map(|c| c.speaker().map(|s| format!("{s}:"))).collect();
+    let id = archive.create_pack(&f.curator, title("Voices"), title("Q"), Audience::Commissioner).unwrap();
+    let finding = archive
+        .edit_pack(&f.curator, id, |pack| pack.add_finding(FindingKind::Insight, title("Heard"), None))
+        .unwrap();
+    archive.add_evidence(&f.curator, id, finding, Evidence::Story { story: transcript.id }).unwrap();
+    let last = cues.len().min(2) - 1;
+    let quote = archive
+        .add_quote(&f.curator, transcript.id, QuoteSelection::Cues { first: 0, last }, Vec::new())
+        .unwrap();
+    archive
+        .add_evidence(&f.curator, id, finding, Evidence::Quote { story: transcript.id, quote: quote.id })
+        .unwrap();
+    archive.publish_pack(&f.curator, id).unwrap();
+
+    let page = archive.pack_page(&f.commissioner, id, None).unwrap();
+    let mut seen = String::new();
+    for item in &page.pack.findings[0].evidence {
+        let ResolvedEvidence::Shown { story, quote, .. } = item else { panic!("shown: {item:?}") };
+        seen.push_str(&story.text);
+        seen.push_str(quote.as_deref().unwrap_or_default());
+    }
+    assert!(seen.contains("Speaker 1: "), "{seen}");
+    let mut texts = f.exports(id);
+    texts.push((Format::Json, seen));
+    for (format, text) in texts {
+        for speaker in &speakers {
+            assert!(!text.contains(speaker.as_str()), "{format:?} names the speaker {speaker}");
+        }
+    }
+    // Search snippets for commissioners relabel speakers too, and hide file names.
+    let word = cues[0]
+        .text()
+        .split_whitespace()
+        .find(|w| w.len() > 4 && w.chars().all(char::is_alphabetic))
+        .unwrap();
+    let mut request = storybank_archive::SearchRequest::new(word, Audience::Commissioner, today);
+    request.limit = 100;
+    let response = archive.search(&request).unwrap();
+    let hit = response.hits.iter().find(|hit| hit.id == transcript.id).expect("the transcript is found");
+    let snippet = hit.snippet.as_ref().map(|s| s.text.clone()).unwrap_or_default();
+    for speaker in &speakers {
+        assert!(!snippet.contains(speaker.as_str()), "the snippet {snippet:?} names {speaker}");
+    }
+    assert_eq!(hit.source, None, "commissioners do not see file names");
 }

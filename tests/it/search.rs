@@ -441,3 +441,64 @@ fn a_second_process_is_refused_and_never_rebuilds_the_live_index() {
         "the first archive still searches"
     );
 }
+
+/// The overview's counts agree with the store, for each audience: stories per top-level theme by
+/// year recorded, and by town.
+#[test]
+fn the_theme_overview_counts_what_each_audience_may_see() {
+    use chrono::Datelike;
+    use storybank_domain::{Password, Role, Roles, UserName};
+    let test = sample();
+    let archive = &test.archive;
+    // Publish a few stories so commissioners see some.
+    for summary in archive.story_summaries().unwrap().iter().take(12) {
+        let story = archive.story(summary.id).unwrap();
+        if story.details.consent.is_some() && !story.content.lacks_alt_text() {
+            archive.set_status(story.id, Status::Reviewed).unwrap();
+            archive.set_status(story.id, Status::Published).unwrap();
+        }
+    }
+    let password = Password::parse("a long test password").unwrap();
+    let stories: Vec<_> =
+        archive.story_summaries().unwrap().iter().map(|s| archive.story(s.id).unwrap()).collect();
+    for (name, role, audience) in
+        [("carl", Role::Curator, Audience::Curator), ("cora", Role::Commissioner, Audience::Commissioner)]
+    {
+        let user = archive
+            .accounts()
+            .add_user(UserName::parse(name).unwrap(), Roles::new([role]).unwrap(), &password)
+            .unwrap();
+        let overview = archive.theme_overview(&user).unwrap();
+        let visible: Vec<_> = stories.iter().filter(|s| audience.may_see(s, today())).collect();
+        assert_eq!(overview.total, visible.len(), "{audience}");
+        for (path, _, counts) in &overview.by_year.rows {
+            for (year, count) in overview.by_year.columns.iter().zip(counts) {
+                let expected = visible
+                    .iter()
+                    .filter(|s| s.details.themes.iter().any(|t| path.contains(t)))
+                    .filter(|s| s.details.recorded_on.is_some_and(|d| d.year().to_string() == *year))
+                    .count() as u64;
+                assert_eq!(*count, expected, "{audience}: {path} in {year}");
+            }
+        }
+        let (places, other) = overview.by_place.columns.split_at(overview.by_place.columns.len() - 1);
+        assert_eq!(other, ["Other places"]);
+        for (path, _, counts) in &overview.by_place.rows {
+            for (place, count) in places.iter().zip(counts) {
+                let expected = visible
+                    .iter()
+                    .filter(|s| s.details.themes.iter().any(|t| path.contains(t)))
+                    .filter(|s| {
+                        s.details
+                            .place
+                            .as_ref()
+                            .and_then(|p| storybank_domain::coarsen_place(p.as_str()))
+                            .as_deref()
+                            == Some(place.as_str())
+                    })
+                    .count() as u64;
+                assert_eq!(*count, expected, "{audience}: {path} in {place}");
+            }
+        }
+    }
+}

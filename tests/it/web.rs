@@ -265,6 +265,7 @@ async fn every_route_checks_the_role_and_the_story() {
         ),
         ("POST", "/admin/users/rosa/enable".into(), vec![], [403, 403, 403, 403, 403, 303]),
         // Insight packs: curators build them; commissioners read what is published for them.
+        ("GET", "/overview".into(), vec![], [303, 403, 403, 200, 200, 403]),
         ("GET", "/packs".into(), vec![], [303, 403, 403, 200, 200, 403]),
         ("GET", format!("/packs/{published}"), vec![], [303, 403, 403, 200, 200, 403]),
         ("GET", format!("/packs/{published}?version=1"), vec![], [303, 403, 403, 200, 200, 403]),
@@ -343,7 +344,8 @@ async fn every_route_checks_the_role_and_the_story() {
             [403, 403, 403, 303, 403, 403],
         ),
         ("POST", format!("/packs/{draft}/publish"), vec![], [403, 403, 403, 422, 403, 403]),
-        ("POST", format!("/packs/{published}/publish"), vec![], [403, 403, 403, 303, 403, 403]),
+        // Nothing changed since version 1: refused, with the reason on the page.
+        ("POST", format!("/packs/{published}/publish"), vec![], [403, 403, 403, 422, 403, 403]),
         ("POST", format!("/packs/{draft}/findings/{finding}/remove"), vec![], [403, 403, 403, 303, 403, 403]),
     ];
     let mut failures = Vec::new();

@@ -313,11 +313,11 @@ impl Archive {
         let mut store = self.store()?;
         let (story, curation) = load(&store, id)?;
         allowed(user, &story, &curation, Action::Curate)?;
-        if store.quote_is_cited(quote)? {
+        if store.quote_in_a_draft(quote)? {
             return Err(ArchiveError::new(
                 ErrorKind::Conflict,
-                "this quote is evidence in an insight pack: remove it from the pack's working copy first \
-                 (published versions keep citing it)",
+                "this quote is evidence in an insight pack's working copy: remove it from the pack first \
+                 (published versions that cite it will show it as no longer available)",
             ));
         }
         if store.delete_quote(id, quote)? {

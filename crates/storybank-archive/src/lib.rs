@@ -18,6 +18,7 @@ mod accounts;
 mod curation;
 mod error;
 mod folder;
+mod overview;
 mod packs;
 mod search;
 
@@ -36,6 +37,7 @@ pub use crate::error::{ArchiveError, ErrorKind};
 pub use crate::folder::{
     BATCH_SIZE, IGNORE_FILE, IngestItem, IngestReport, NoProgress, Progress, TAXONOMY_FILE,
 };
+pub use crate::overview::{CountTable, OVERVIEW_PLACES, OVERVIEW_YEARS, ThemeOverview};
 pub use crate::packs::{PackExports, PackPage, PackSummary, PackTarget};
 pub use crate::search::{SearchHitView, SearchResponse};
 pub use storybank_index::{FLAGS, FacetCount, Facets, SearchRequest, SearchResults, Snippet, Sort};

@@ -85,6 +85,20 @@ fn may_read(reader: Audience, pack_audience: Audience) -> bool {
     reader == Audience::Curator || pack_audience <= reader
 }
 
+/// The published versions a reader may read: all of them for the curation team; for others, none
+/// if the latest version is not meant for them (a pack narrowed to the curation team disappears
+/// for commissioners, old versions included), else the versions meant for them.
+fn versions_for(record: &PackRecord, reader: Audience) -> Option<Vec<PackVersion>> {
+    if reader == Audience::Curator {
+        return Some(record.versions.clone());
+    }
+    let latest = record.latest()?;
+    if !may_read(reader, latest.audience) {
+        return None;
+    }
+    Some(record.versions.iter().filter(|v| may_read(reader, v.audience)).cloned().collect())
+}
+
 /// Resolves a pack for `reader`, reading the stories and quotes it cites from the store.
 pub(crate) fn resolve_pack(
     store: &Store,
@@ -162,6 +176,22 @@ impl PackExports {
     }
 }
 
+/// Applies `edit` to a pack's working copy while the caller holds the store, and saves it only
+/// if it changed (so a no-op, like moving the first finding up, is not an unpublished change).
+fn edit_locked<T>(
+    store: &mut Store,
+    id: PackId,
+    edit: impl FnOnce(&Store, &mut Pack) -> Result<T, ArchiveError>,
+) -> Result<T, ArchiveError> {
+    let record: PackRecord = store.pack(id)?.ok_or_else(|| pack_not_found(id))?;
+    let mut draft = record.draft.clone();
+    let value = edit(store, &mut draft)?;
+    if draft != record.draft {
+        store.save_pack_draft(id, &draft)?;
+    }
+    Ok(value)
+}
+
 impl Archive {
     /// Starts a pack (curators).
     pub fn create_pack(
@@ -190,12 +220,13 @@ impl Archive {
         let store = self.store()?;
         let mut summaries = Vec::new();
         for record in store.packs()? {
-            let latest = record.latest().cloned();
+            let Some(versions) = versions_for(&record, reader) else { continue };
+            let latest = versions.last().cloned();
             let shown = match (reader, &latest) {
                 (Audience::Curator, _) => record.draft.clone(),
                 (_, Some(version)) => match store.pack_version(record.id, version.version)? {
-                    Some(pack) if may_read(reader, pack.audience) => pack,
-                    _ => continue,
+                    Some(pack) => pack,
+                    None => continue,
                 },
                 (_, None) => continue,
             };
@@ -218,29 +249,29 @@ impl Archive {
         let reader = reader(user).ok_or_else(|| pack_not_found(id))?;
         let store = self.store()?;
         let record = store.pack(id)?.ok_or_else(|| pack_not_found(id))?;
+        let versions = versions_for(&record, reader).ok_or_else(|| pack_not_found(id))?;
         let version = match (reader, version) {
             (Audience::Curator, None) => None,
             (_, Some(number)) => Some(number),
-            (_, None) => Some(record.latest().ok_or_else(|| pack_not_found(id))?.version),
+            (_, None) => Some(versions.last().ok_or_else(|| pack_not_found(id))?.version),
         };
         let (pack, as_of) = match version {
             None => (record.draft.clone(), record.updated_at),
             Some(number) => {
-                let pack = store.pack_version(id, number)?.ok_or_else(|| {
+                let listed = versions.iter().find(|v| v.version == number).ok_or_else(|| {
                     ArchiveError::new(ErrorKind::NotFound, format!("pack {id} has no version {number}"))
                 })?;
-                let published = record.versions.iter().find(|v| v.version == number).map(|v| v.published_at);
-                (pack, published.unwrap_or(record.updated_at))
+                let pack = store.pack_version(id, number)?.ok_or_else(|| {
+                    ArchiveError::new(ErrorKind::Internal, "a listed pack version could not be read")
+                })?;
+                (pack, listed.published_at)
             }
         };
-        if !may_read(reader, pack.audience) {
-            return Err(pack_not_found(id));
-        }
         let resolved = resolve_pack(&store, &pack, reader, Utc::now().date_naive())?;
         Ok(PackPage {
             id,
             version,
-            versions: record.versions.clone(),
+            versions,
             changed_since_publication: record.changed_since_publication,
             pack: resolved,
             as_of,
@@ -265,18 +296,15 @@ impl Archive {
         id: PackId,
         version: Option<u32>,
     ) -> Result<(ResolvedPack, PackVersion), ArchiveError> {
-        // Whether this person may read the pack at all comes first: a commissioner learns nothing
-        // about a pack that is not published for them.
+        // Whether this person may read that version comes first: a commissioner learns nothing
+        // about a pack or a version that is not published for them.
         let store = self.store()?;
         let record = store.pack(id)?.ok_or_else(|| pack_not_found(id))?;
+        let versions = reader(user).and_then(|reader| versions_for(&record, reader)).unwrap_or_default();
+        let wanted = version.or(record.latest().map(|v| v.version));
         let readable = match reader(user) {
             Some(Audience::Curator) => true,
-            Some(reader) => match record.latest() {
-                Some(latest) => store
-                    .pack_version(id, version.unwrap_or(latest.version))?
-                    .is_some_and(|pack| may_read(reader, pack.audience)),
-                None => false,
-            },
+            Some(_) => wanted.is_some_and(|number| versions.iter().any(|v| v.version == number)),
             None => false,
         };
         if !readable {
@@ -297,10 +325,7 @@ impl Archive {
     ) -> Result<T, ArchiveError> {
         curator(user)?;
         let mut store = self.store()?;
-        let mut record: PackRecord = store.pack(id)?.ok_or_else(|| pack_not_found(id))?;
-        let value = edit(&mut record.draft).map_err(invalid)?;
-        store.save_pack_draft(id, &record.draft)?;
-        Ok(value)
+        edit_locked(&mut store, id, |_, pack| edit(pack).map_err(invalid))
     }
 
     /// Changes a pack's title, question, audience and summary (curators).
@@ -332,8 +357,10 @@ impl Archive {
         evidence: Evidence,
     ) -> Result<(), ArchiveError> {
         curator(user)?;
-        {
-            let store = self.store()?;
+        // Checked under the same lock as the edit, so the story cannot be withdrawn, or the
+        // quote removed, in between.
+        let mut store = self.store()?;
+        edit_locked(&mut store, id, |store, pack| {
             let story_id = evidence.story();
             let story = store.story(story_id)?.filter(|story| story.status != Status::Withdrawn).ok_or_else(
                 || ArchiveError::new(ErrorKind::NotFound, format!("there is no story {story_id}")),
@@ -346,8 +373,8 @@ impl Archive {
                     format!("story {story_id} has no quote {quote}"),
                 ));
             }
-        }
-        self.edit_pack(user, id, |pack| pack.add_evidence(finding, evidence))
+            pack.add_evidence(finding, evidence).map_err(invalid)
+        })
     }
 
     /// Publishes the working copy as the next version (curators). A pack needs a finding, and
@@ -357,6 +384,14 @@ impl Archive {
         curator(user)?;
         let mut store = self.store()?;
         let record = store.pack(id)?.ok_or_else(|| pack_not_found(id))?;
+        if let Some(latest) = record.latest()
+            && !record.changed_since_publication
+        {
+            return Err(ArchiveError::new(
+                ErrorKind::Conflict,
+                format!("nothing has changed since version {} was published", latest.version),
+            ));
+        }
         if record.draft.findings.is_empty() {
             return Err(ArchiveError::new(
                 ErrorKind::Conflict,

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use serde::Serialize;
-use storybank_domain::{Form, Language, Story, StoryId, StoryType, Tag, ThemePath, Title};
+use storybank_domain::{Audience, Form, Language, Story, StoryId, StoryType, Tag, ThemePath, Title};
 use storybank_index::{Facets, Opened, SearchRequest, Snippet, StoryIndex};
 use storybank_store::Store;
 
@@ -126,6 +126,20 @@ fn fill(store: &Store, index: &StoryIndex, progress: &dyn Progress) -> Result<()
 impl Archive {
     /// Searches the stories the request's audience may see.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse, ArchiveError> {
+        // Outside the curation team, places are shown coarsened and reporters not at all, so
+        // filtering by an exact place or a reporter would reveal what the results hide.
+        let narrowed;
+        let request = if request.audience != Audience::Curator
+            && (request.place.is_some() || !request.reporters.is_empty())
+        {
+            let mut copy = request.clone();
+            copy.place = None;
+            copy.reporters.clear();
+            narrowed = copy;
+            &narrowed
+        } else {
+            request
+        };
         // Locks are always taken store first, then index. The store is held only while the hits
         // are searched and read; snippets (tokenizing each story) are made after, so other
         // requests can use the store meanwhile.
@@ -152,10 +166,17 @@ impl Archive {
         let mut hits = Vec::with_capacity(stories.len());
         for (story, score) in stories {
             let snippet = match snippets.as_mut() {
-                Some(snippets) => snippets.of(&story).map_err(index_error)?,
+                Some(snippets) => {
+                    let text = storybank_domain::disclosed_words(
+                        &story,
+                        request.audience,
+                        &story.content.full_text(),
+                    );
+                    snippets.of_text(&story, &text).map_err(index_error)?
+                }
                 None => None,
             };
-            hits.push(view(story, score, snippet));
+            hits.push(view(story, score, snippet, request.audience));
         }
         Ok(SearchResponse { total: results.total, hits, facets: results.facets })
     }
@@ -173,7 +194,7 @@ impl Archive {
     pub fn more_like_this(
         &self,
         id: StoryId,
-        audience: storybank_domain::Audience,
+        audience: Audience,
         today: NaiveDate,
         limit: usize,
     ) -> Result<Vec<SearchHitView>, ArchiveError> {
@@ -188,7 +209,7 @@ impl Archive {
             if let Some(similar) = store.story(hit.id)?
                 && audience.may_see(&similar, today)
             {
-                views.push(view(similar, hit.score, None));
+                views.push(view(similar, hit.score, None, audience));
             }
         }
         Ok(views)
@@ -226,12 +247,13 @@ impl Archive {
     }
 }
 
-fn view(story: Story, score: f32, snippet: Option<Snippet>) -> SearchHitView {
+fn view(story: Story, score: f32, snippet: Option<Snippet>, audience: Audience) -> SearchHitView {
     let form = story.form();
     SearchHitView {
         id: story.id,
         title: story.details.title,
-        source: story.provenance,
+        // A file name can carry a name; only the curation team sees where a story came from.
+        source: story.provenance.filter(|_| audience == Audience::Curator),
         score,
         snippet,
         themes: story.details.themes,
@@ -240,7 +262,13 @@ fn view(story: Story, score: f32, snippet: Option<Snippet>) -> SearchHitView {
         story_type: story.details.story_type,
         status: story.status,
         language: story.details.language,
-        place: story.details.place.map(|place| place.to_string()),
+        place: story.details.place.and_then(|place| {
+            if audience == Audience::Curator {
+                Some(place.to_string())
+            } else {
+                storybank_domain::coarsen_place(place.as_str())
+            }
+        }),
         recorded_on: story.details.recorded_on,
     }
 }

@@ -8,7 +8,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::{Audience, IdentifyAs, Story};
+use crate::{Audience, Cue, IdentifyAs, Story, StoryContent};
 
 /// The identifying details of a story as one audience may see them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -47,13 +47,70 @@ pub fn disclose(story: &Story, audience: Audience, today: NaiveDate) -> Option<D
     })
 }
 
+/// Titles that come before a first name and are not one.
+const HONORIFICS: &[&str] = &["dr", "mr", "mrs", "ms", "mx", "miss", "prof", "sir", "dame", "rev"];
+
 /// A storyteller's name as `identify_as` allows: nothing, the first name, or the name in full.
+/// The first name of "Marsden, Eileen" is "Eileen", and of "Dr. Eileen Marsden" "Eileen".
 pub fn name_as_allowed(name: &str, identify_as: IdentifyAs) -> Option<String> {
     match identify_as {
         IdentifyAs::Anonymous => None,
-        IdentifyAs::FirstName => name.split_whitespace().next().map(str::to_owned),
+        IdentifyAs::FirstName => {
+            let given = match name.split_once(',') {
+                Some((_, given)) if !given.trim().is_empty() => given,
+                _ => name,
+            };
+            given
+                .split_whitespace()
+                .find(|word| !HONORIFICS.contains(&word.trim_end_matches('.').to_lowercase().as_str()))
+                .map(str::to_owned)
+        }
         IdentifyAs::FullName => Some(name.trim().to_owned()).filter(|name| !name.is_empty()),
     }
+}
+
+/// A transcript's speakers as shown outside the curation team: (name, "Speaker N"), numbered in
+/// the order they first speak. Speaker labels often are names (the storyteller's, the
+/// reporter's), so they never leave the curation team.
+pub fn speaker_labels(cues: &[Cue]) -> Vec<(String, String)> {
+    let mut labels: Vec<(String, String)> = Vec::new();
+    for cue in cues {
+        if let Some(speaker) = cue.speaker()
+            && !labels.iter().any(|(name, _)| name == speaker.as_str())
+        {
+            let label = format!("Speaker {}", labels.len() + 1);
+            labels.push((speaker.as_str().to_owned(), label));
+        }
+    }
+    labels
+}
+
+/// Text taken from a story (its full text, a quote, a snippet) as `audience` may read it: for a
+/// transcript outside the curation team, each line's speaker prefix ("Name: ") becomes its
+/// neutral label ("Speaker 1: ").
+pub fn disclosed_words(story: &Story, audience: Audience, text: &str) -> String {
+    let StoryContent::Transcript { cues } = &story.content else {
+        return text.to_owned();
+    };
+    if audience == Audience::Curator {
+        return text.to_owned();
+    }
+    let mut labels = speaker_labels(cues);
+    // Longest names first, so "Ann Lee" is not taken for "Ann".
+    labels.sort_by_key(|(name, _)| std::cmp::Reverse(name.len()));
+    text.split('\n')
+        .map(|line| {
+            labels
+                .iter()
+                .find_map(|(name, label)| {
+                    line.strip_prefix(name.as_str())
+                        .and_then(|rest| rest.strip_prefix(": "))
+                        .map(|rest| format!("{label}: {rest}"))
+                })
+                .unwrap_or_else(|| line.to_owned())
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A place as shown outside the curation team: only its widest part (places are written from
@@ -77,9 +134,27 @@ mod tests {
             ("Chiara Bertolini", IdentifyAs::FirstName, Some("Chiara")),
             ("Chiara Bertolini", IdentifyAs::FullName, Some("Chiara Bertolini")),
             ("A.", IdentifyAs::FirstName, Some("A.")),
+            ("Marsden, Eileen", IdentifyAs::FirstName, Some("Eileen")),
+            ("Dr. Eileen Marsden", IdentifyAs::FirstName, Some("Eileen")),
         ] {
             assert_eq!(name_as_allowed(name, identify_as).as_deref(), expected, "{name} / {identify_as}");
         }
+    }
+
+    #[test]
+    fn transcript_speakers_are_relabelled_outside_the_curation_team() {
+        let cue = |speaker: &str, text: &str| {
+            Cue::new(None, None, Some(crate::Speaker::parse(speaker).unwrap()), text.to_owned()).unwrap()
+        };
+        let cues = vec![cue("Ann", "Hello."), cue("Ann Lee", "Hi Ann."), cue("Ann", "Bye.")];
+        let text = crate::transcript_text(&cues);
+        let story =
+            Story { content: StoryContent::Transcript { cues }, ..crate::pack::tests_support::story() };
+        assert_eq!(
+            disclosed_words(&story, Audience::Commissioner, &text),
+            "Speaker 1: Hello.\nSpeaker 2: Hi Ann.\nSpeaker 1: Bye."
+        );
+        assert_eq!(disclosed_words(&story, Audience::Curator, &text), text);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::disclosure::{Disclosed, disclose};
+use crate::disclosure::{Disclosed, disclose, disclosed_words};
 use crate::vocab::vocabulary;
 use crate::{
     Audience, ConsentScope, DomainError, Form, Language, MediaRef, Quote, QuoteId, Status, Story,
@@ -588,7 +588,7 @@ fn resolve_one<'a>(
     };
     let quote = match evidence {
         Evidence::Quote { quote, .. } => match quotes.iter().find(|q| q.id == quote) {
-            Some(found) => Some(found.text.clone()),
+            Some(found) => Some(disclosed_words(story, audience, &found.text)),
             None => return unavailable(Unavailable::QuoteRemoved),
         },
         Evidence::Story { .. } => None,
@@ -601,7 +601,7 @@ fn resolve_one<'a>(
     };
     let text = match &story.content {
         StoryContent::Image { caption, .. } => caption.clone(),
-        other => other.full_text(),
+        other => disclosed_words(story, audience, &other.full_text()),
     };
     ResolvedEvidence::Shown {
         evidence,
@@ -655,13 +655,13 @@ fn backing<'s>(stories: impl Iterator<Item = &'s EvidenceStory>) -> Backing {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::collections::HashMap;
+pub(crate) mod tests_support {
+    use chrono::{NaiveDate, Utc};
 
-    use chrono::Utc;
-
-    use super::*;
-    use crate::{Consent, ContentHash, IdentifyAs, Place, Reporter, StoryDetails, Storyteller};
+    use crate::{
+        Consent, ConsentScope, ContentHash, IdentifyAs, Language, Place, Reporter, Status, Story,
+        StoryContent, StoryDetails, StoryId, StoryType, Storyteller, Title,
+    };
 
     fn day(raw: &str) -> NaiveDate {
         raw.parse().unwrap()
@@ -671,7 +671,15 @@ mod tests {
         Title::parse(raw).unwrap()
     }
 
-    fn story(status: Status, consent: Option<(ConsentScope, IdentifyAs, Option<&str>)>) -> Story {
+    /// A published text story whose consent reaches commissioners (first name).
+    pub(crate) fn story() -> Story {
+        story_with(Status::Published, Some((ConsentScope::Commissioners, IdentifyAs::FirstName, None)))
+    }
+
+    pub(crate) fn story_with(
+        status: Status,
+        consent: Option<(ConsentScope, IdentifyAs, Option<&str>)>,
+    ) -> Story {
         Story {
             id: StoryId::new(),
             details: StoryDetails {
@@ -697,6 +705,28 @@ mod tests {
             created_at: Utc::now(),
             updated_at: Utc::now(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use chrono::Utc;
+
+    use super::*;
+    use crate::IdentifyAs;
+
+    fn day(raw: &str) -> NaiveDate {
+        raw.parse().unwrap()
+    }
+
+    fn title(raw: &str) -> Title {
+        Title::parse(raw).unwrap()
+    }
+
+    fn story(status: Status, consent: Option<(ConsentScope, IdentifyAs, Option<&str>)>) -> Story {
+        tests_support::story_with(status, consent)
     }
 
     fn pack_with_one_finding() -> (Pack, FindingId) {

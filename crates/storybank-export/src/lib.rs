@@ -427,35 +427,41 @@ fn block_quote(text: &str) -> String {
         .join("\n")
 }
 
+/// Text for the Markdown export with `&`, `<` and `>` escaped, so raw HTML in a story or a note
+/// stays text in whatever renders the file (Markdown formatting itself is kept).
+fn inert(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
 fn markdown_export(pack: &ResolvedPack, info: &ExportInfo) -> String {
     let mut out = String::new();
     let mut line = |text: String| {
         out.push_str(&text);
         out.push('\n');
     };
-    line(format!("# {}\n", pack.title));
-    line(format!("**Question:** {}  ", pack.question));
+    line(format!("# {}\n", inert(pack.title.as_str())));
+    line(format!("**Question:** {}  ", inert(pack.question.as_str())));
     line(format!("**For:** {}  ", audience_label(pack.audience)));
     line(format!("**Version:** {}, published {}  ", info.version, info.published_at.format("%Y-%m-%d")));
     line(format!("**Evidence:** {}\n", backing_line(&pack.backing)));
     if let Some(summary) = &pack.summary {
-        line(format!("## Summary\n\n{}\n", summary.as_str()));
+        line(format!("## Summary\n\n{}\n", inert(summary.as_str())));
     }
     for (at, finding) in pack.findings.iter().enumerate() {
-        line(format!("## {}. {} ({})\n", at + 1, finding.statement, finding.kind));
+        line(format!("## {}. {} ({})\n", at + 1, inert(finding.statement.as_str()), finding.kind));
         line(format!("*Resting on {}.*\n", backing_line(&finding.backing)));
         if let Some(explanation) = &finding.explanation {
-            line(format!("{}\n", explanation.as_str()));
+            line(format!("{}\n", inert(explanation.as_str())));
         }
         for item in &finding.evidence {
             match item {
                 ResolvedEvidence::Shown { story, quote, .. } => {
                     let words = quote.as_deref().unwrap_or(&story.text);
-                    line(format!("{}\n", block_quote(words)));
+                    line(format!("{}\n", block_quote(&inert(words))));
                     line(format!(
                         "— {}; from \"{}\" ({} {}, {}; story {})\n",
-                        attribution(story),
-                        story.title,
+                        inert(&attribution(story)),
+                        inert(story.title.as_str()),
                         story.story_type,
                         story.form,
                         language_label(story),
@@ -657,6 +663,14 @@ mod tests {
             };
             assert_eq!(info.file_name(&pack, Format::Json), expected, "{raw}");
         }
+    }
+
+    #[test]
+    fn markdown_export_keeps_raw_html_inert() {
+        assert_eq!(
+            inert("<img src=x onerror=alert(1)> & **bold**"),
+            "&lt;img src=x onerror=alert(1)&gt; &amp; **bold**"
+        );
     }
 
     #[test]

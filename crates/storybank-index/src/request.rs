@@ -112,6 +112,8 @@ pub struct Facets {
     pub languages: Vec<FacetCount>,
     /// Story types.
     pub story_types: Vec<FacetCount>,
+    /// Places, coarsened to the town as outside the curation team.
+    pub places: Vec<FacetCount>,
 }
 
 /// The answer to a search.

@@ -12,7 +12,7 @@ use tantivy::{DateTime, TantivyDocument};
 use crate::analysis::{self, FOLDED, KEYWORD, PLAIN, STEMMED_LANGUAGES};
 
 /// Bumped whenever the schema or the analysis changes: an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// The fields of the index.
 #[derive(Clone, Debug)]
@@ -146,6 +146,13 @@ impl Fields {
             .add_facet(self.meta, tantivy::schema::Facet::from_path(["language", details.language.as_str()]));
         document
             .add_facet(self.meta, tantivy::schema::Facet::from_path(["type", details.story_type.as_str()]));
+        // The place as the consent function shows it outside the curation team (the town), so
+        // counts by place reveal nothing finer than the pages do.
+        if let Some(town) =
+            details.place.as_ref().and_then(|place| storybank_domain::coarsen_place(place.as_str()))
+        {
+            document.add_facet(self.meta, tantivy::schema::Facet::from_path(["place", town.as_str()]));
+        }
         for tag in &details.tags {
             document.add_text(self.tags, tag.as_str());
         }

@@ -84,7 +84,7 @@ impl StoryIndex {
         let mut themes = MultiCollector::new();
         let handles: Vec<_> = by_depth.into_iter().map(|collector| themes.add_collector(collector)).collect();
         let mut meta = FacetCollector::for_field("meta");
-        for group in ["form", "language", "type"] {
+        for group in ["form", "language", "type", "place"] {
             meta.add_facet(Facet::from_path([group]));
         }
         let (total, top, mut theme_fruits, meta_counts) =
@@ -115,6 +115,7 @@ impl StoryIndex {
         facets.forms = group("form");
         facets.languages = group("language");
         facets.story_types = group("type");
+        facets.places = group("place");
         Ok((total, top, facets))
     }
 
@@ -321,8 +322,13 @@ impl Snippets<'_> {
     /// none. The folded field (no stemming, cheap) is tried first: it finds the words as typed;
     /// the story's language field then finds inflected forms.
     pub fn of(&mut self, story: &Story) -> Result<Option<Snippet>, IndexError> {
+        self.of_text(story, &story.content.full_text())
+    }
+
+    /// A snippet of `text` (the story's words as its reader may see them), analysed in the
+    /// story's language.
+    pub fn of_text(&mut self, story: &Story, text: &str) -> Result<Option<Snippet>, IndexError> {
         let fields = &self.index.fields;
-        let text = story.content.full_text();
         let language_field =
             fields.text_field_for(story.details.language.as_str()).unwrap_or(fields.text_plain);
         let mut best = None;
@@ -335,7 +341,7 @@ impl Snippets<'_> {
                     entry.insert(generator)
                 }
             };
-            let snippet = generator.snippet(&text);
+            let snippet = generator.snippet(text);
             if !snippet.highlighted().is_empty() {
                 best = Some(snippet);
                 break;

@@ -10,6 +10,7 @@
 //! [`build_app`] makes the application (tests drive it in-process); [`serve`] runs it.
 
 mod auth;
+mod charts;
 mod error;
 mod forms;
 mod limiter;

@@ -66,6 +66,7 @@ impl Chrome {
         if user.has(Role::Curator) || user.has(Role::Commissioner) {
             link("/packs", "Packs");
             link("/search", "Search");
+            link("/overview", "Overview");
         }
         if user.has(Role::Curator) {
             link("/themes", "Themes");

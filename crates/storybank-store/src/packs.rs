@@ -18,6 +18,8 @@ pub struct PackVersion {
     pub published_at: DateTime<Utc>,
     /// Who published it (their user name), if the account still exists.
     pub published_by: Option<String>,
+    /// Who it was published for.
+    pub audience: storybank_domain::Audience,
 }
 
 /// A pack as the store keeps it.
@@ -202,20 +204,26 @@ impl Store {
 
     fn pack_versions(&self, id: &str) -> Result<Vec<PackVersion>, StoreError> {
         let mut statement = self.connection.prepare_cached(
-            "SELECT v.version, v.published_at, u.name FROM pack_versions v \
+            "SELECT v.version, v.published_at, u.name, v.audience FROM pack_versions v \
              LEFT JOIN users u ON u.id = v.published_by WHERE v.pack_id = ?1 ORDER BY v.version",
         )?;
         let rows = statement.query_map([id], |row| {
-            Ok((row.get::<_, u32>(0)?, row.get::<_, String>(1)?, row.get::<_, Option<String>>(2)?))
+            Ok((
+                row.get::<_, u32>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, Option<String>>(2)?,
+                row.get::<_, String>(3)?,
+            ))
         })?;
         let columns = Columns { id };
         let mut versions = Vec::new();
         for row in rows {
-            let (version, published_at, published_by) = row?;
+            let (version, published_at, published_by, audience) = row?;
             versions.push(PackVersion {
                 version,
                 published_at: columns.time("published_at", &published_at)?,
                 published_by,
+                audience: columns.parse("audience", &audience, storybank_domain::Audience::parse)?,
             });
         }
         Ok(versions)
@@ -260,11 +268,12 @@ impl Store {
         Ok(uses)
     }
 
-    /// Whether any pack (working copy or published version) cites this quote.
-    pub fn quote_is_cited(&self, quote: QuoteId) -> Result<bool, StoreError> {
+    /// Whether a pack's working copy cites this quote (published versions that cite a removed
+    /// quote show it as no longer available).
+    pub fn quote_in_a_draft(&self, quote: QuoteId) -> Result<bool, StoreError> {
         Ok(self
             .connection
-            .prepare_cached("SELECT 1 FROM pack_evidence WHERE quote_id = ?1 LIMIT 1")?
+            .prepare_cached("SELECT 1 FROM pack_evidence WHERE quote_id = ?1 AND version = 0 LIMIT 1")?
             .query_row([quote.to_string()], |_| Ok(()))
             .optional()?
             .is_some())

@@ -3,6 +3,7 @@
 mod admin;
 mod login;
 mod media;
+mod overview;
 mod packs;
 mod review;
 mod story;
@@ -55,6 +56,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/themes/rename", web::post().to(themes::rename))
         .route("/themes/merge", web::post().to(themes::merge))
         .route("/themes/retire", web::post().to(themes::retire))
+        .route("/overview", web::get().to(overview::page))
         .route("/packs", web::get().to(packs::list))
         .route("/packs", web::post().to(packs::create))
         .route("/packs/evidence", web::post().to(packs::add_evidence))

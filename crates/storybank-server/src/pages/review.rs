@@ -356,16 +356,8 @@ pub async fn search(
         add_to_pack,
         query: params.one("q").unwrap_or_default().to_owned(),
         total: response.total,
-        stories: {
-            let mut stories = lines(&response, &HashMap::new());
-            if audience != Audience::Curator {
-                // Commissioners see places as the consent function coarsens them.
-                for story in &mut stories {
-                    story.place = storybank_domain::coarsen_place(&story.place).unwrap_or_default();
-                }
-            }
-            stories
-        },
+        // Places come coarsened, and snippets with neutral speaker labels, for commissioners.
+        stories: lines(&response, &HashMap::new()),
         theme_facets,
         form_facets,
         language_facets,

@@ -108,13 +108,23 @@ fn story_page(
     match &story.content {
         StoryContent::Text { body } => body_html = Some(markdown::render(body)),
         StoryContent::Transcript { cues: story_cues } => {
+            // Outside the curation team speakers are "Speaker 1", "Speaker 2": labels are often names.
+            let labels = if outsider { storybank_domain::speaker_labels(story_cues) } else { Vec::new() };
             cues = story_cues
                 .iter()
                 .enumerate()
                 .map(|(position, cue)| CueLine {
                     position,
                     time: cue.start().map(|t| t.to_string()).unwrap_or_default(),
-                    speaker: cue.speaker().map(|s| s.to_string()).unwrap_or_default(),
+                    speaker: cue
+                        .speaker()
+                        .map(|s| {
+                            labels
+                                .iter()
+                                .find(|(name, _)| name == s.as_str())
+                                .map_or_else(|| s.to_string(), |(_, label)| label.clone())
+                        })
+                        .unwrap_or_default(),
                     text: cue.text().to_owned(),
                 })
                 .collect();
@@ -134,7 +144,15 @@ fn story_page(
         .iter()
         .map(|quote| QuoteLine {
             id: quote.id.to_string(),
-            text: quote.text.clone(),
+            text: if outsider {
+                storybank_domain::disclosed_words(
+                    &story,
+                    storybank_domain::Audience::Commissioner,
+                    &quote.text,
+                )
+            } else {
+                quote.text.clone()
+            },
             place: place.clone(),
             themes: quote.themes.iter().map(ToString::to_string).collect(),
         })
