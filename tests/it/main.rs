@@ -3,6 +3,7 @@
 //! Tests that run the `storybank` binary need it built first (`make test` does this:
 //! `cargo build --bin storybank`).
 
+mod api;
 mod ingest;
 mod packs;
 mod search;

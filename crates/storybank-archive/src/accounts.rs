@@ -16,7 +16,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use storybank_domain::{Password, Roles, User, UserId, UserName};
-use storybank_store::Store;
+use storybank_store::{Store, TokenRecord};
 
 use crate::{ArchiveError, ErrorKind};
 
@@ -195,6 +195,66 @@ impl Accounts {
         self.store()?.delete_session(&token_hash(token))?;
         Ok(())
     }
+
+    /// Makes an API bearer token for `name`, carrying their roles. The secret is returned once;
+    /// only its hash is kept.
+    pub fn create_token(&self, name: &UserName, label: &str) -> Result<(TokenRecord, String), ArchiveError> {
+        let label = label.trim();
+        if label.chars().count() > 100 || label.chars().any(char::is_control) {
+            return Err(ArchiveError::new(
+                ErrorKind::Invalid,
+                "the label must be one line of at most 100 characters",
+            ));
+        }
+        let user = self.user_named(name)?;
+        if user.disabled {
+            return Err(ArchiveError::new(
+                ErrorKind::Conflict,
+                format!("{name} is disabled: enable the account first"),
+            ));
+        }
+        let secret = format!("sbk_{}", random_token()?);
+        let record = TokenRecord {
+            id: uuid::Uuid::now_v7(),
+            user: user.id,
+            user_name: user.name.to_string(),
+            label: if label.is_empty() { "API token".to_owned() } else { label.to_owned() },
+            created_at: Utc::now(),
+            revoked_at: None,
+        };
+        self.store()?.insert_token(&record, &token_hash(&secret))?;
+        tracing::info!(token = %record.id, user = %user.name, "API token created");
+        Ok((record, secret))
+    }
+
+    /// The user a bearer token belongs to, if it is live (not revoked, user not disabled).
+    pub fn token_user(&self, secret: &str) -> Result<Option<User>, ArchiveError> {
+        if secret.is_empty() || secret.len() > 100 {
+            return Ok(None);
+        }
+        Ok(self.store()?.token_user(&token_hash(secret))?)
+    }
+
+    /// Revokes a token by its id; it stops working at once.
+    pub fn revoke_token(&self, id: &str) -> Result<(), ArchiveError> {
+        let id = uuid::Uuid::parse_str(id.trim()).map_err(|_| {
+            ArchiveError::new(
+                ErrorKind::Invalid,
+                format!("{id:?} is not a token id (see `storybank token list`)"),
+            )
+        })?;
+        if self.store()?.revoke_token(id)? {
+            tracing::info!(token = %id, "API token revoked");
+            Ok(())
+        } else {
+            Err(ArchiveError::new(ErrorKind::NotFound, format!("there is no live token {id}")))
+        }
+    }
+
+    /// Every token, newest first (no secrets).
+    pub fn tokens(&self) -> Result<Vec<TokenRecord>, ArchiveError> {
+        Ok(self.store()?.tokens()?)
+    }
 }
 
 #[cfg(test)]
@@ -232,6 +292,26 @@ mod tests {
         assert!(accounts.log_in("rita", "a long enough password").unwrap().is_none(), "disabled");
         accounts.set_disabled(&name, false).unwrap();
         assert!(accounts.log_in("rita", "a long enough password").unwrap().is_some());
+    }
+
+    #[test]
+    fn tokens_carry_their_user_until_revoked_or_disabled() {
+        let (_dir, accounts) = accounts();
+        let name = UserName::parse("cora").unwrap();
+        let password = Password::parse("a long enough password").unwrap();
+        accounts.add_user(name.clone(), Roles::new([Role::Commissioner]).unwrap(), &password).unwrap();
+        let (record, secret) = accounts.create_token(&name, "dashboard").unwrap();
+        assert!(secret.starts_with("sbk_") && secret.len() > 40);
+        assert_eq!(accounts.token_user(&secret).unwrap().unwrap().name, name);
+        assert!(accounts.token_user("sbk_forged").unwrap().is_none());
+        accounts.set_disabled(&name, true).unwrap();
+        assert!(accounts.token_user(&secret).unwrap().is_none(), "a disabled user's token stops working");
+        accounts.set_disabled(&name, false).unwrap();
+        assert!(accounts.token_user(&secret).unwrap().is_some());
+        accounts.revoke_token(&record.id.to_string()).unwrap();
+        assert!(accounts.token_user(&secret).unwrap().is_none(), "revoked");
+        assert_eq!(accounts.revoke_token(&record.id.to_string()).unwrap_err().kind(), ErrorKind::NotFound);
+        assert!(accounts.tokens().unwrap()[0].revoked_at.is_some());
     }
 
     #[test]

@@ -41,8 +41,10 @@ pub use crate::overview::{CountTable, OVERVIEW_PLACES, OVERVIEW_YEARS, ThemeOver
 pub use crate::packs::{PackExports, PackPage, PackSummary, PackTarget};
 pub use crate::search::{SearchHitView, SearchResponse};
 pub use storybank_index::{FLAGS, FacetCount, Facets, SearchRequest, SearchResults, Snippet, Sort};
-pub use storybank_ingest::{ContentInput, Limits, Metadata};
-pub use storybank_store::{Curation, PackRecord, PackUse, PackVersion, StorySummary, ThemeCount};
+pub use storybank_ingest::{ContentInput, Limits, Manifest, ManifestContent, Metadata};
+pub use storybank_store::{
+    Curation, PackRecord, PackUse, PackVersion, StorySummary, ThemeCount, TokenRecord,
+};
 
 /// Where the archive lives and what it accepts.
 #[derive(Clone, Debug)]

@@ -1,7 +1,7 @@
 //! `storybank`: the command line of the Storybank archive.
 //!
 //! Subcommands: `ingest PATH...`, `search QUERY`, `reindex`, `stories list`, `stories show ID`, `serve`,
-//! `user add|disable|enable|roles|password|list`, `pack list|export`. Every subcommand works on one
+//! `user add|disable|enable|roles|password|list`, `token create|list|revoke`, `pack list|export`. Every subcommand works on one
 //! data directory (`--data-dir`, or `STORYBANK_DATA`, or `./storybank-data`). Output for people
 //! goes to standard error and standard output; `--json` gives machine-readable output instead.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -69,6 +69,11 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manage bearer tokens for the JSON API (works while the server runs).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// List and export insight packs (works while the server runs).
     Pack {
         #[command(subcommand)]
@@ -117,6 +122,25 @@ enum UserCommand {
     },
     /// List the accounts.
     List,
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Make a token for a user; it carries their roles. The token is printed once.
+    Create {
+        /// The log-in name.
+        user: String,
+        /// What the token is for.
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by its id; it stops working at once.
+    Revoke {
+        /// The token's id, from `token list`.
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -293,6 +317,11 @@ fn run(out: &mut dyn Write, cli: Cli) -> Result<ExitCode> {
             .with_context(|| format!("cannot open the archive in {}", cli.data_dir.display()))?;
         return user(out, &accounts, command);
     }
+    if let Command::Token { command } = cli.command {
+        let accounts = storybank_archive::Accounts::open(&cli.data_dir)
+            .with_context(|| format!("cannot open the archive in {}", cli.data_dir.display()))?;
+        return token(out, &accounts, command);
+    }
     if let Command::Pack { command } = cli.command {
         let packs = storybank_archive::PackExports::open(&cli.data_dir)
             .with_context(|| format!("cannot open the archive in {}", cli.data_dir.display()))?;
@@ -312,8 +341,46 @@ fn run(out: &mut dyn Write, cli: Cli) -> Result<ExitCode> {
                 .with_context(|| format!("serving on {addr}"))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::User { .. } | Command::Pack { .. } => unreachable!("handled above"),
+        Command::User { .. } | Command::Pack { .. } | Command::Token { .. } => unreachable!("handled above"),
     }
+}
+
+fn token(
+    out: &mut dyn Write,
+    accounts: &storybank_archive::Accounts,
+    command: TokenCommand,
+) -> Result<ExitCode> {
+    match command {
+        TokenCommand::Create { user, label } => {
+            let (record, secret) = accounts.create_token(&UserName::parse(&user)?, &label)?;
+            eprintln!(
+                "token {} for {} ({}); it is shown only now:",
+                record.id, record.user_name, record.label
+            );
+            writeln!(out, "{secret}")?;
+        }
+        TokenCommand::List => {
+            for record in accounts.tokens()? {
+                let state = record
+                    .revoked_at
+                    .map_or_else(|| "live".to_owned(), |at| format!("revoked {}", at.format("%Y-%m-%d")));
+                writeln!(
+                    out,
+                    "{}  {:<12}  {}  {}  {}",
+                    record.id,
+                    record.user_name,
+                    record.created_at.format("%Y-%m-%d"),
+                    state,
+                    record.label
+                )?;
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            accounts.revoke_token(&id)?;
+            writeln!(out, "token {id} revoked")?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn pack(

@@ -352,6 +352,19 @@ impl Unavailable {
         }
     }
 
+    /// The precise reason, for the curation team: `withdrawn`, `quote_removed`, `not_published`,
+    /// `consent_missing`, `consent_expired` or `consent_narrower`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Unavailable::Withdrawn => "withdrawn",
+            Unavailable::QuoteRemoved => "quote_removed",
+            Unavailable::NotPublished => "not_published",
+            Unavailable::ConsentMissing => "consent_missing",
+            Unavailable::ConsentExpired => "consent_expired",
+            Unavailable::ConsentNarrower => "consent_narrower",
+        }
+    }
+
     /// The reason as readers outside the curation team may know it: `withdrawn`, or
     /// `no_longer_available` for every other reason (consent details are not theirs to know).
     pub fn reader_code(self) -> &'static str {

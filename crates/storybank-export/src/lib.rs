@@ -245,18 +245,6 @@ struct JsonStory<'a> {
     alt_text: Option<&'a str>,
 }
 
-fn reason_code(reason: storybank_domain::Unavailable) -> &'static str {
-    use storybank_domain::Unavailable::*;
-    match reason {
-        Withdrawn => "withdrawn",
-        QuoteRemoved => "quote_removed",
-        NotPublished => "not_published",
-        ConsentMissing => "consent_missing",
-        ConsentExpired => "consent_expired",
-        ConsentNarrower => "consent_narrower",
-    }
-}
-
 fn kind_of(evidence: &Evidence) -> &'static str {
     match evidence {
         Evidence::Quote { .. } => "quote",
@@ -327,8 +315,7 @@ fn json_evidence(item: &ResolvedEvidence, audience: Audience) -> JsonEvidence<'_
             }),
         },
         ResolvedEvidence::Unavailable { evidence, reason } => {
-            let code =
-                if audience == Audience::Curator { reason_code(*reason) } else { reason.reader_code() };
+            let code = if audience == Audience::Curator { reason.code() } else { reason.reader_code() };
             JsonEvidence::Unavailable { kind: kind_of(evidence), reason: code, note: reason.for_readers() }
         }
     }

@@ -9,6 +9,7 @@
 //!
 //! [`build_app`] makes the application (tests drive it in-process); [`serve`] runs it.
 
+mod api;
 mod auth;
 mod charts;
 mod error;
@@ -81,6 +82,7 @@ pub fn build_app(
         .wrap(actix_web::middleware::from_fn(middleware::cross_site_guard))
         .wrap(middleware::security_headers())
         .wrap(actix_web::middleware::from_fn(middleware::request_log))
+        .configure(api::routes)
         .configure(pages::routes)
         .default_service(web::to(error::not_found_page))
 }

@@ -8,6 +8,23 @@ use crate::rows::Columns;
 use crate::stories::timestamp;
 use crate::{Store, StoreError};
 
+/// An API token as the store keeps it (without its hash).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// The token's id (not the secret).
+    pub id: uuid::Uuid,
+    /// Whose it is.
+    pub user: UserId,
+    /// Their user name.
+    pub user_name: String,
+    /// What it is for, e.g. "evidence dashboard".
+    pub label: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
 /// A live session as the store keeps it.
 #[derive(Clone, Debug)]
 pub struct SessionRecord {
@@ -152,6 +169,73 @@ impl Store {
             Ok(SessionRecord { user, csrf, expires_at })
         })
         .transpose()
+    }
+
+    /// Stores an API token (its hash) for `user`.
+    pub fn insert_token(&mut self, token: &TokenRecord, token_hash: &str) -> Result<(), StoreError> {
+        self.connection
+            .prepare_cached(
+                "INSERT INTO api_tokens (id, user_id, token_hash, label, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                token.id.to_string(),
+                token.user.to_string(),
+                token_hash,
+                token.label,
+                timestamp(token.created_at)
+            ])?;
+        Ok(())
+    }
+
+    /// The user a live token belongs to: not revoked, and the user not disabled.
+    pub fn token_user(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.token_hash = ?1 AND t.revoked_at IS NULL AND u.disabled = 0"
+        );
+        let row = self.connection.prepare_cached(&sql)?.query_row([token_hash], read_user).optional()?;
+        row.map(parse_user).transpose()
+    }
+
+    /// Revokes a token. Returns false when there is no such live token.
+    pub fn revoke_token(&mut self, id: uuid::Uuid) -> Result<bool, StoreError> {
+        let changed = self
+            .connection
+            .prepare_cached("UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL")?
+            .execute(params![id.to_string(), timestamp(Utc::now())])?;
+        Ok(changed == 1)
+    }
+
+    /// Every token (hashes not included), newest first.
+    pub fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT t.id, t.user_id, u.name, t.label, t.created_at, t.revoked_at FROM api_tokens t \
+             JOIN users u ON u.id = t.user_id ORDER BY t.created_at DESC, t.id DESC",
+        )?;
+        let rows = statement.query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, String>(4)?,
+                row.get::<_, Option<String>>(5)?,
+            ))
+        })?;
+        let mut tokens = Vec::new();
+        for row in rows {
+            let (id, user, user_name, label, created_at, revoked_at) = row?;
+            let columns = Columns { id: &id };
+            tokens.push(TokenRecord {
+                id: uuid::Uuid::parse_str(&id).map_err(|err| columns.corrupt("id", err))?,
+                user: columns.parse("user_id", &user, UserId::parse)?,
+                user_name,
+                label,
+                created_at: columns.time("created_at", &created_at)?,
+                revoked_at: revoked_at.map(|raw| columns.time("revoked_at", &raw)).transpose()?,
+            });
+        }
+        Ok(tokens)
     }
 
     /// Ends a session.

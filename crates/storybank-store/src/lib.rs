@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
 
-pub use crate::accounts::SessionRecord;
+pub use crate::accounts::{SessionRecord, TokenRecord};
 pub use crate::curation::{Curation, ThemeCount};
 pub use crate::error::StoreError;
 pub use crate::media::MediaFolder;

@@ -12,6 +12,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_stories", include_str!("migrations/0001_stories.sql")),
     ("0002_accounts_curation", include_str!("migrations/0002_accounts_curation.sql")),
     ("0003_packs", include_str!("migrations/0003_packs.sql")),
+    ("0004_api_tokens", include_str!("migrations/0004_api_tokens.sql")),
 ];
 
 /// The schema version this build writes.

@@ -5,7 +5,7 @@ mod login;
 mod media;
 mod overview;
 mod packs;
-mod review;
+pub(crate) mod review;
 mod story;
 mod submit;
 mod themes;

@@ -21,18 +21,18 @@ const MAX_PAGE: usize = 500;
 
 /// The query string as ordered pairs (filters repeat: `theme=a&theme=b`).
 #[derive(Clone, Debug, Default)]
-struct Params(Vec<(String, String)>);
+pub(crate) struct Params(Vec<(String, String)>);
 
 impl Params {
-    fn of(req: &HttpRequest) -> Result<Self, PageError> {
+    pub(crate) fn of(req: &HttpRequest) -> Result<Self, PageError> {
         serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
             .map(|pairs| Self(pairs.into_iter().filter(|(_, value)| !value.trim().is_empty()).collect()))
             .map_err(|err| PageError::BadRequest(format!("the address's query could not be read: {err}")))
     }
-    fn all(&self, key: &str) -> Vec<&str> {
+    pub(crate) fn all(&self, key: &str) -> Vec<&str> {
         self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| v.as_str()).collect()
     }
-    fn one(&self, key: &str) -> Option<&str> {
+    pub(crate) fn one(&self, key: &str) -> Option<&str> {
         self.all(key).into_iter().next()
     }
     fn has(&self, key: &str, value: &str) -> bool {
@@ -72,7 +72,7 @@ fn invalid(err: impl std::fmt::Display) -> PageError {
 }
 
 /// The search request the parameters describe, for `audience`.
-fn request_from(params: &Params, audience: Audience) -> Result<SearchRequest, PageError> {
+pub(crate) fn request_from(params: &Params, audience: Audience) -> Result<SearchRequest, PageError> {
     let mut request =
         SearchRequest::new(params.one("q").unwrap_or_default(), audience, chrono::Utc::now().date_naive());
     request.themes =
