@@ -28,6 +28,20 @@ pub struct StoryView {
     pub may_tag: bool,
 }
 
+impl StoryView {
+    /// How `user` reads this story: in full for the curation team and the reporter who submitted
+    /// it; for anyone else (a commissioner), through the consent function.
+    pub fn reading(&self, user: &User) -> storybank_domain::Reading {
+        if user.has(Role::Curator) || self.may_tag {
+            return storybank_domain::Reading::in_full(&self.story);
+        }
+        // `story_for` let them see it, so the consent function shows it; if consent ended in
+        // between, they see nothing identifying.
+        storybank_domain::Reading::as_audience(&self.story, Audience::Commissioner, Utc::now().date_naive())
+            .unwrap_or_else(|| storybank_domain::Reading::nothing_identifying(&self.story))
+    }
+}
+
 /// A story uploaded through the web app (or the API): its details as typed, its content, and the
 /// themes its reporter suggests.
 #[derive(Debug)]

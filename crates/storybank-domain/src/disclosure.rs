@@ -47,6 +47,68 @@ pub fn disclose(story: &Story, audience: Audience, today: NaiveDate) -> Option<D
     })
 }
 
+/// How one reader sees a story: in full (the curation team, or the reporter who gathered it), or
+/// through the consent function. Pages and the API build what they show of a story from this.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reading {
+    /// Storyteller, place and reporter as this reader may see them.
+    pub disclosed: Disclosed,
+    /// Transcript speakers and their neutral labels; empty when read in full.
+    speakers: Vec<(String, String)>,
+    audience: Audience,
+}
+
+impl Reading {
+    /// The story in full, for the curation team or the reporter who gathered it.
+    pub fn in_full(story: &Story) -> Self {
+        let details = &story.details;
+        Self {
+            disclosed: Disclosed {
+                storyteller: details.storyteller.as_ref().map(ToString::to_string),
+                place: details.place.as_ref().map(ToString::to_string),
+                reporter: details.reporter.as_ref().map(ToString::to_string),
+            },
+            speakers: Vec::new(),
+            audience: Audience::Curator,
+        }
+    }
+
+    /// The story as `audience` may read it on `today`; `None` if they may not see it at all.
+    pub fn as_audience(story: &Story, audience: Audience, today: NaiveDate) -> Option<Self> {
+        let disclosed = disclose(story, audience, today)?;
+        let speakers = match (&story.content, audience) {
+            (_, Audience::Curator) => Vec::new(),
+            (StoryContent::Transcript { cues }, _) => speaker_labels(cues),
+            _ => Vec::new(),
+        };
+        Some(Self { disclosed, speakers, audience })
+    }
+
+    /// The story with nothing that identifies anyone: no storyteller, place or reporter, and
+    /// neutral speaker labels.
+    pub fn nothing_identifying(story: &Story) -> Self {
+        let speakers = match &story.content {
+            StoryContent::Transcript { cues } => speaker_labels(cues),
+            _ => Vec::new(),
+        };
+        Self {
+            disclosed: Disclosed { storyteller: None, place: None, reporter: None },
+            speakers,
+            audience: Audience::Public,
+        }
+    }
+
+    /// A transcript speaker as this reader sees them: the name, or "Speaker N".
+    pub fn speaker<'a>(&'a self, name: &'a str) -> &'a str {
+        self.speakers.iter().find(|(speaker, _)| speaker == name).map_or(name, |(_, label)| label.as_str())
+    }
+
+    /// Words taken from the story (its text, a quote, a snippet) as this reader sees them.
+    pub fn words(&self, story: &Story, text: &str) -> String {
+        disclosed_words(story, self.audience, text)
+    }
+}
+
 /// Titles that come before a first name and are not one.
 const HONORIFICS: &[&str] = &["dr", "mr", "mrs", "ms", "mx", "miss", "prof", "sir", "dame", "rev"];
 
@@ -155,6 +217,33 @@ mod tests {
             "Speaker 1: Hello.\nSpeaker 2: Hi Ann.\nSpeaker 1: Bye."
         );
         assert_eq!(disclosed_words(&story, Audience::Curator, &text), text);
+    }
+
+    #[test]
+    fn a_reading_shows_the_curation_team_everything_and_others_what_consent_allows() {
+        let story = crate::pack::tests_support::story(); // Eileen Marsden, Harehills, Leeds, rita
+        let full = Reading::in_full(&story);
+        assert_eq!(
+            (
+                full.disclosed.storyteller.as_deref(),
+                full.disclosed.place.as_deref(),
+                full.disclosed.reporter.as_deref()
+            ),
+            (Some("Eileen Marsden"), Some("Harehills, Leeds"), Some("rita"))
+        );
+        let commissioner =
+            Reading::as_audience(&story, Audience::Commissioner, story.details.recorded_on.unwrap()).unwrap();
+        assert_eq!(
+            (
+                commissioner.disclosed.storyteller.as_deref(),
+                commissioner.disclosed.place.as_deref(),
+                commissioner.disclosed.reporter.as_deref()
+            ),
+            (Some("Eileen"), Some("Leeds"), None)
+        );
+        assert!(Reading::as_audience(&story, Audience::Public, story.details.recorded_on.unwrap()).is_none());
+        let nothing = Reading::nothing_identifying(&story);
+        assert_eq!(nothing.disclosed, Disclosed { storyteller: None, place: None, reporter: None });
     }
 
     #[test]

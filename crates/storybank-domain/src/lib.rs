@@ -32,7 +32,9 @@ pub use account::{MIN_PASSWORD_CHARS, Password, Role, Roles, User, UserId, UserN
 pub use audience::Audience;
 pub use consent::{Consent, ConsentScope, IdentifyAs, effective_scope};
 pub use curation::{CurationNotes, MAX_NOTE_CHARS, MAX_QUOTE_CHARS, Note, Quote, QuoteId, QuoteSpan};
-pub use disclosure::{Disclosed, coarsen_place, disclose, disclosed_words, name_as_allowed, speaker_labels};
+pub use disclosure::{
+    Disclosed, Reading, coarsen_place, disclose, disclosed_words, name_as_allowed, speaker_labels,
+};
 pub use error::DomainError;
 pub use language::{Language, SUPPORTED_LANGUAGES};
 pub use pack::{

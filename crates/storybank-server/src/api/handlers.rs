@@ -108,38 +108,22 @@ pub async fn search(
 
 /// A story as `user` may see it.
 fn story_answer(user: &User, view: &StoryView) -> StoryAnswer {
-    let StoryView { story, curation, may_tag, .. } = view;
+    let StoryView { story, curation, .. } = view;
     let curator = user.has(Role::Curator);
-    let outsider = !curator && !may_tag;
     let details = &story.details;
-    let disclosed = outsider
-        .then(|| storybank_domain::disclose(story, Audience::Commissioner, chrono::Utc::now().date_naive()))
-        .flatten();
-    let words = |text: &str| {
-        if outsider {
-            storybank_domain::disclosed_words(story, Audience::Commissioner, text)
-        } else {
-            text.to_owned()
-        }
-    };
+    let reading = view.reading(user);
     let (text, cues, alt_text) = match &story.content {
         StoryContent::Text { body } => (body.clone(), Vec::new(), None),
         StoryContent::Transcript { cues } => {
-            let labels = if outsider { storybank_domain::speaker_labels(cues) } else { Vec::new() };
             let answers = cues
                 .iter()
                 .map(|cue| CueAnswer {
                     start: cue.start().map(|t| t.to_string()),
-                    speaker: cue.speaker().map(|s| {
-                        labels
-                            .iter()
-                            .find(|(name, _)| name == s.as_str())
-                            .map_or_else(|| s.to_string(), |(_, l)| l.clone())
-                    }),
+                    speaker: cue.speaker().map(|s| reading.speaker(s.as_str()).to_owned()),
                     text: cue.text().to_owned(),
                 })
                 .collect();
-            (words(&story.content.full_text()), answers, None)
+            (reading.words(story, &story.content.full_text()), answers, None)
         }
         StoryContent::Image { caption, alt_text, .. } => {
             (caption.clone(), Vec::new(), alt_text.as_ref().map(ToString::to_string))
@@ -152,19 +136,11 @@ fn story_answer(user: &User, view: &StoryView) -> StoryAnswer {
         story_type: details.story_type.to_string(),
         language: details.language.as_str().to_owned(),
         status: story.status.to_string(),
-        place: match &disclosed {
-            Some(disclosed) => disclosed.place.clone(),
-            None if outsider => None,
-            None => details.place.as_ref().map(ToString::to_string),
-        },
+        place: reading.disclosed.place.clone(),
         recorded_on: details.recorded_on,
         prompt: details.prompt.as_ref().map(ToString::to_string),
-        storyteller: match &disclosed {
-            Some(disclosed) => disclosed.storyteller.clone(),
-            None if outsider => None,
-            None => details.storyteller.as_ref().map(ToString::to_string),
-        },
-        reporter: if outsider { None } else { details.reporter.as_ref().map(ToString::to_string) },
+        storyteller: reading.disclosed.storyteller.clone(),
+        reporter: reading.disclosed.reporter.clone(),
         themes: details.themes.iter().map(ToString::to_string).collect(),
         tags: details.tags.iter().map(ToString::to_string).collect(),
         consent: details.consent.as_ref().map(|consent| ConsentAnswer {
@@ -521,19 +497,12 @@ pub async fn list_quotes(
     let id = story_id(&path)?;
     let who = user.0.clone();
     let view = blocking(&state, move |archive| Ok(archive.story_for(&who, id)?)).await?;
-    let outsider = !user.0.has(Role::Curator) && !view.may_tag;
+    let reading = view.reading(&user.0);
     let quotes: Vec<QuoteAnswer> = view
         .curation
         .quotes
         .iter()
-        .map(|quote| {
-            let text = if outsider {
-                storybank_domain::disclosed_words(&view.story, Audience::Commissioner, &quote.text)
-            } else {
-                quote.text.clone()
-            };
-            quote_answer(quote, text)
-        })
+        .map(|quote| quote_answer(quote, reading.words(&view.story, &quote.text)))
         .collect();
     Ok(json(StatusCode::OK, &quotes))
 }

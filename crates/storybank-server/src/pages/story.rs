@@ -43,30 +43,17 @@ fn story_page(
     feedback: Feedback<'_>,
 ) -> StoryPage {
     let Feedback { done, errors, values } = feedback;
+    let curator = user.0.user.has(Role::Curator);
+    // A commissioner reads the story through the consent function: storyteller as allowed,
+    // place coarsened, no reporter, transcript speakers as "Speaker N".
+    let reading = view.reading(&user.0.user);
     let StoryView { story, curation, may_curate, may_tag } = view;
     let details = &story.details;
-    let curator = user.0.user.has(Role::Curator);
-    // Someone outside the curation team who did not gather the story (a commissioner) sees it
-    // through the consent function: storyteller as allowed, place coarsened, no reporter.
-    let outsider = !curator && !may_tag;
-    let disclosed = outsider
-        .then(|| {
-            storybank_domain::disclose(
-                &story,
-                storybank_domain::Audience::Commissioner,
-                chrono::Utc::now().date_naive(),
-            )
-        })
-        .flatten();
     let mut facts = vec![
         ("Story type", details.story_type.to_string()),
         ("Language", language_name(details.language.as_str())),
     ];
-    let shown_place = match &disclosed {
-        Some(disclosed) => disclosed.place.clone(),
-        None if outsider => None,
-        None => details.place.as_ref().map(ToString::to_string),
-    };
+    let shown_place = reading.disclosed.place.clone();
     if let Some(place) = &shown_place {
         facts.push(("Place", place.clone()));
     }
@@ -76,16 +63,11 @@ fn story_page(
     if let Some(prompt) = &details.prompt {
         facts.push(("Question asked", prompt.to_string()));
     }
-    if let Some(storyteller) = disclosed.as_ref().and_then(|d| d.storyteller.as_ref()) {
-        facts.push(("Storyteller", storyteller.clone()));
+    if let Some(reporter) = &reading.disclosed.reporter {
+        facts.push(("Reporter", reporter.clone()));
     }
-    if curator || may_tag {
-        if let Some(reporter) = &details.reporter {
-            facts.push(("Reporter", reporter.to_string()));
-        }
-        if let Some(storyteller) = &details.storyteller {
-            facts.push(("Storyteller", storyteller.to_string()));
-        }
+    if let Some(storyteller) = &reading.disclosed.storyteller {
+        facts.push(("Storyteller", storyteller.clone()));
     }
     if curator && let Some(source) = &story.provenance {
         facts.push(("Source", source.clone()));
@@ -108,8 +90,6 @@ fn story_page(
     match &story.content {
         StoryContent::Text { body } => body_html = Some(markdown::render(body)),
         StoryContent::Transcript { cues: story_cues } => {
-            // Outside the curation team speakers are "Speaker 1", "Speaker 2": labels are often names.
-            let labels = if outsider { storybank_domain::speaker_labels(story_cues) } else { Vec::new() };
             cues = story_cues
                 .iter()
                 .enumerate()
@@ -118,12 +98,7 @@ fn story_page(
                     time: cue.start().map(|t| t.to_string()).unwrap_or_default(),
                     speaker: cue
                         .speaker()
-                        .map(|s| {
-                            labels
-                                .iter()
-                                .find(|(name, _)| name == s.as_str())
-                                .map_or_else(|| s.to_string(), |(_, label)| label.clone())
-                        })
+                        .map(|s| reading.speaker(s.as_str()).to_owned())
                         .unwrap_or_default(),
                     text: cue.text().to_owned(),
                 })
@@ -144,15 +119,7 @@ fn story_page(
         .iter()
         .map(|quote| QuoteLine {
             id: quote.id.to_string(),
-            text: if outsider {
-                storybank_domain::disclosed_words(
-                    &story,
-                    storybank_domain::Audience::Commissioner,
-                    &quote.text,
-                )
-            } else {
-                quote.text.clone()
-            },
+            text: reading.words(&story, &quote.text),
             place: place.clone(),
             themes: quote.themes.iter().map(ToString::to_string).collect(),
         })
