@@ -216,6 +216,17 @@ async fn every_endpoint_answers_every_role_and_every_answer_fits_the_openapi_doc
         ),
         call(Some("cora"), "GET", "/api/v1/search", "/api/v1/search", None, 200),
         call(Some("carl"), "GET", "/api/v1/search", "/api/v1/search?form=video", None, 422),
+        // Deep paging is refused (a collector of that size would exhaust memory), far dates are fine.
+        call(Some("cora"), "GET", "/api/v1/search", "/api/v1/search?offset=1000000000000", None, 422),
+        call(Some("cora"), "GET", "/api/v1/search", "/api/v1/search?offset=18446744073709551615", None, 422),
+        call(
+            Some("carl"),
+            "GET",
+            "/api/v1/search",
+            "/api/v1/search?from=9999-01-01&to=9999-12-31",
+            None,
+            200,
+        ),
         call(Some("adam"), "GET", "/api/v1/search", "/api/v1/search", None, 403),
         // Creating stories: reporters, through ingestion.
         call(
@@ -419,8 +430,16 @@ async fn every_endpoint_answers_every_role_and_every_answer_fits_the_openapi_doc
         call(Some("carl"), "GET", "/api/v1/stories/{id}", format!("/api/v1/stories/{shared}"), None, 404),
         call(Some("cora"), "GET", "/api/v1/packs/{id}", format!("/api/v1/packs/{pack}"), None, 200),
     ];
-    // An unknown endpoint, and a revoked token.
+    // An unknown endpoint, and an oversized body (small bodies everywhere but story creation).
     calls.push(call(Some("carl"), "GET", "", "/api/v1/no-such-thing", None, 404));
+    calls.push(call(
+        Some("carl"),
+        "POST",
+        "",
+        format!("/api/v1/stories/{internal}/tags"),
+        Some(json!({"tag": "x".repeat(70_000)})),
+        413,
+    ));
 
     let doc = test::call_and_read_body_json::<_, _, Value>(
         &app,
@@ -526,6 +545,19 @@ async fn tokens_are_refused_when_revoked_malformed_or_their_user_is_disabled() {
     };
     let ok = app.call(get(format!("Bearer {}", f.tokens["carl"]))).await.unwrap();
     assert_eq!(ok.status(), 200);
+    let lower = app.call(get(format!("bearer {}", f.tokens["carl"]))).await.unwrap();
+    assert_eq!(lower.status(), 200, "the scheme is case-insensitive");
+    // A bearer-token request is not a cookie form: a foreign Origin does not matter to it.
+    let foreign = test::TestRequest::post()
+        .uri("/api/v1/stories/not-an-id/tags")
+        .insert_header(("Authorization", format!("Bearer {}", f.tokens["carl"])))
+        .insert_header(("Origin", "https://elsewhere.example"))
+        .set_json(json!({"tag": "x"}))
+        .to_request();
+    let foreign = app.call(foreign).await.unwrap();
+    assert_eq!(foreign.status(), 404);
+    let body: Value = test::read_body_json(foreign).await;
+    assert_eq!(body["error"]["code"], "not_found");
     for header in ["Bearer ", "Bearer sbk_forged", "Basic Y2FybDpwYXNz", &f.tokens["carl"]] {
         let refused = app.call(get(header.to_owned())).await.unwrap();
         assert_eq!(refused.status(), 401, "{header}");
@@ -573,4 +605,247 @@ async fn the_schema_check_catches_answers_that_do_not_fit() {
         check(&doc, schema, &value, "$", &mut problems);
         assert_eq!(problems.is_empty(), fits, "{value}: {problems:?}");
     }
+}
+
+/// Sends one call, checks its status, and checks a JSON answer against the document.
+async fn send<S, B>(app: &S, doc: &Value, token: Option<&str>, c: Call) -> Value
+where
+    S: Service<actix_http::Request, Response = actix_web::dev::ServiceResponse<B>, Error = actix_web::Error>,
+    B: actix_web::body::MessageBody,
+{
+    let mut request = match c.method {
+        "GET" => test::TestRequest::get(),
+        "POST" => test::TestRequest::post(),
+        "PATCH" => test::TestRequest::patch(),
+        _ => test::TestRequest::delete(),
+    }
+    .uri(&c.path);
+    if let Some(token) = token {
+        request = request.insert_header(("Authorization", format!("Bearer {token}")));
+    }
+    if let Some(body) = &c.body {
+        request = request.set_json(body);
+    }
+    let response = app.call(request.to_request()).await.unwrap();
+    let status = response.status().as_u16();
+    let content_type =
+        response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let body = test::read_body(response).await;
+    let label = format!("{} {} as {}", c.method, c.path, c.who.unwrap_or("nobody"));
+    assert_eq!(status, c.status, "{label}: {}", String::from_utf8_lossy(&body));
+    if status == 204 || !content_type.starts_with("application/json") {
+        return Value::Null;
+    }
+    let value: Value = serde_json::from_slice(&body).unwrap();
+    let schema = &doc["paths"][c.template][c.method.to_lowercase()]["responses"][status.to_string()]["content"]
+        ["application/json"]["schema"];
+    assert!(!schema.is_null(), "{label}: status {status} is not documented");
+    let mut problems = Vec::new();
+    check(doc, schema, &value, "$", &mut problems);
+    assert!(problems.is_empty(), "{label}: {problems:?}");
+    value
+}
+
+#[actix_web::test]
+async fn curators_build_publish_and_export_a_pack_through_the_api() {
+    let f = api();
+    let app = test::init_service(build_app(f.state.clone())).await;
+    let doc = test::call_and_read_body_json::<_, _, Value>(
+        &app,
+        test::TestRequest::get().uri("/api/v1/openapi.json").to_request(),
+    )
+    .await;
+    let archive = &f.state.archive;
+    let today = chrono::Utc::now().date_naive();
+    let story = archive
+        .story_summaries()
+        .unwrap()
+        .iter()
+        .map(|s| archive.story(s.id).unwrap())
+        .find(|s| s.form() == Form::Text && s.effective_scope(today) >= ConsentScope::Commissioners)
+        .unwrap();
+    archive.set_status(story.id, Status::Reviewed).unwrap();
+    archive.set_status(story.id, Status::Published).unwrap();
+    let token = |who: &str| Some(f.tokens[who].clone());
+    let new_pack = json!({"title": "Getting to care", "question": "How do people reach the clinic?", "audience": "commissioner"});
+
+    send(
+        &app,
+        &doc,
+        token("cora").as_deref(),
+        call(Some("cora"), "POST", "/api/v1/packs", "/api/v1/packs", Some(new_pack.clone()), 403),
+    )
+    .await;
+    send(
+        &app,
+        &doc,
+        token("carl").as_deref(),
+        call(
+            Some("carl"),
+            "POST",
+            "/api/v1/packs",
+            "/api/v1/packs",
+            Some(json!({"title": "x", "question": "y", "audience": "everyone"})),
+            422,
+        ),
+    )
+    .await;
+    let created = send(
+        &app,
+        &doc,
+        token("carl").as_deref(),
+        call(Some("carl"), "POST", "/api/v1/packs", "/api/v1/packs", Some(new_pack), 201),
+    )
+    .await;
+    let pack = created["id"].as_str().unwrap().to_owned();
+    let finding = send(
+        &app,
+        &doc,
+        token("carl").as_deref(),
+        call(
+            Some("carl"),
+            "POST",
+            "/api/v1/packs/{id}/findings",
+            format!("/api/v1/packs/{pack}/findings"),
+            Some(json!({"type": "barrier", "statement": "The last bus leaves early"})),
+            201,
+        ),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Nothing to publish without evidence.
+    send(
+        &app,
+        &doc,
+        token("carl").as_deref(),
+        call(
+            Some("carl"),
+            "POST",
+            "/api/v1/packs/{id}/publish",
+            format!("/api/v1/packs/{pack}/publish"),
+            None,
+            409,
+        ),
+    )
+    .await;
+    let evidence = format!("/api/v1/packs/{pack}/findings/{finding}/evidence");
+    let story_body = json!({"story_id": story.id.to_string()});
+    send(
+        &app,
+        &doc,
+        token("carl").as_deref(),
+        call(
+            Some("carl"),
+            "POST",
+            "/api/v1/packs/{id}/findings/{finding}/evidence",
+            evidence.clone(),
+            Some(story_body.clone()),
+            204,
+        ),
+    )
+    .await;
+    send(
+        &app,
+        &doc,
+        token("carl").as_deref(),
+        call(
+            Some("carl"),
+            "POST",
+            "/api/v1/packs/{id}/findings/{finding}/evidence",
+            evidence.clone(),
+            Some(story_body),
+            422,
+        ),
+    )
+    .await;
+    send(
+        &app,
+        &doc,
+        token("carl").as_deref(),
+        call(
+            Some("carl"),
+            "POST",
+            "/api/v1/packs/{id}/findings/{finding}/evidence",
+            evidence,
+            Some(json!({"story_id": storybank_domain::StoryId::new().to_string()})),
+            404,
+        ),
+    )
+    .await;
+    // Commissioners see nothing until it is published.
+    send(
+        &app,
+        &doc,
+        token("cora").as_deref(),
+        call(Some("cora"), "GET", "/api/v1/packs/{id}", format!("/api/v1/packs/{pack}"), None, 404),
+    )
+    .await;
+    send(
+        &app,
+        &doc,
+        token("cora").as_deref(),
+        call(
+            Some("cora"),
+            "GET",
+            "/api/v1/packs/{id}/export/{format}",
+            format!("/api/v1/packs/{pack}/export/json"),
+            None,
+            404,
+        ),
+    )
+    .await;
+    let published = send(
+        &app,
+        &doc,
+        token("carl").as_deref(),
+        call(
+            Some("carl"),
+            "POST",
+            "/api/v1/packs/{id}/publish",
+            format!("/api/v1/packs/{pack}/publish"),
+            None,
+            200,
+        ),
+    )
+    .await;
+    assert_eq!(published["version"], 1);
+    let read = send(
+        &app,
+        &doc,
+        token("cora").as_deref(),
+        call(Some("cora"), "GET", "/api/v1/packs/{id}", format!("/api/v1/packs/{pack}"), None, 200),
+    )
+    .await;
+    assert_eq!(read["findings"][0]["evidence"][0]["story_id"], story.id.to_string());
+    // Each export format, as the commissioner.
+    for format in ["html", "md", "json", "csv"] {
+        let response = app
+            .call(
+                test::TestRequest::get()
+                    .uri(&format!("/api/v1/packs/{pack}/export/{format}"))
+                    .insert_header(("Authorization", format!("Bearer {}", f.tokens["cora"])))
+                    .to_request(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{format}");
+        let body = String::from_utf8(test::read_body(response).await.to_vec()).unwrap();
+        assert!(body.contains("The last bus leaves early"), "{format}");
+    }
+    send(
+        &app,
+        &doc,
+        token("cora").as_deref(),
+        call(
+            Some("cora"),
+            "GET",
+            "/api/v1/packs/{id}/export/{format}",
+            format!("/api/v1/packs/{pack}/export/pdf"),
+            None,
+            404,
+        ),
+    )
+    .await;
 }

@@ -40,7 +40,9 @@ pub use crate::folder::{
 pub use crate::overview::{CountTable, OVERVIEW_PLACES, OVERVIEW_YEARS, ThemeOverview};
 pub use crate::packs::{PackExports, PackPage, PackSummary, PackTarget};
 pub use crate::search::{SearchHitView, SearchResponse};
-pub use storybank_index::{FLAGS, FacetCount, Facets, SearchRequest, SearchResults, Snippet, Sort};
+pub use storybank_index::{
+    FLAGS, FacetCount, Facets, MAX_DEPTH as MAX_SEARCH_DEPTH, SearchRequest, SearchResults, Snippet, Sort,
+};
 pub use storybank_ingest::{ContentInput, Limits, Manifest, ManifestContent, Metadata};
 pub use storybank_store::{
     Curation, PackRecord, PackUse, PackVersion, StorySummary, ThemeCount, TokenRecord,

@@ -33,7 +33,7 @@ pub use crate::error::IndexError;
 pub use crate::request::{FacetCount, Facets, Hit, SearchRequest, SearchResults, Snippet, Sort};
 use crate::schema::Fields;
 pub use crate::schema::{FLAGS, SCHEMA_VERSION};
-pub use crate::search::Snippets;
+pub use crate::search::{MAX_DEPTH, Snippets};
 
 const CURRENT_FILE: &str = "CURRENT";
 const WRITER_MEMORY: usize = 192 * 1024 * 1024;

@@ -201,11 +201,32 @@ const FOREVER: NaiveDate = NaiveDate::from_ymd_opt(2200, 12, 31).expect("a valid
 /// "No consent at all."
 const NEVER: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date");
 
-/// A day as an index date (midnight UTC).
+/// The earliest day the index tells apart; earlier days count as this one.
+const EARLIEST: NaiveDate = NaiveDate::from_ymd_opt(1700, 1, 1).expect("a valid date");
+
+/// A day as an index date (midnight UTC). Index dates are nanoseconds in an i64, so days are
+/// clamped to 1700-01-01 ..= 2200-12-31 (nanoseconds in an i64 span 1677 to 2262): a hostile or
+/// mistyped year never overflows.
 pub(crate) fn date(day: NaiveDate) -> DateTime {
+    let day = day.clamp(EARLIEST, FOREVER);
     DateTime::from_timestamp_secs(day.and_time(NaiveTime::MIN).and_utc().timestamp())
 }
 
 pub(crate) fn theme_facet(theme: &ThemePath) -> tantivy::schema::Facet {
     tantivy::schema::Facet::from_path(theme.segments())
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::*;
+
+    #[test]
+    fn far_dates_are_clamped_not_overflowed() {
+        for raw in ["0001-01-01", "9999-12-31", "+262143-12-31"] {
+            let day: NaiveDate = raw.parse().unwrap_or(NaiveDate::MAX);
+            let _ = date(day); // must not panic
+        }
+        assert_eq!(date(NaiveDate::MAX), date(FOREVER));
+        assert_eq!(date(NaiveDate::MIN), date(EARLIEST));
+    }
 }

@@ -27,11 +27,21 @@ const TITLE_BOOST: f32 = 1.5;
 const FOLDED_BOOST: f32 = 0.6;
 const FUZZY_BOOST: f32 = 0.2;
 
+/// How deep a search may page (offset + limit).
+pub const MAX_DEPTH: usize = 10_000;
+
 impl StoryIndex {
     /// Runs a search. The audience's rules (status and consent) are part of the query.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, IndexError> {
         if request.limit == 0 {
             return Err(IndexError::Invalid("the limit must be at least 1".into()));
+        }
+        // The collector holds offset + limit hits per segment: deep pages are refused, not
+        // allowed to exhaust memory.
+        if request.offset.saturating_add(request.limit) > MAX_DEPTH {
+            return Err(IndexError::Invalid(format!(
+                "a search reaches at most {MAX_DEPTH} hits deep (offset + limit); narrow the search instead"
+            )));
         }
         let searcher = self.reader.searcher();
         let words = self.words_query(request)?;

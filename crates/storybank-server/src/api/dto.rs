@@ -53,11 +53,15 @@ pub struct SearchParams {
     pub to: Option<NaiveDate>,
     /// A status (repeatable; curators).
     pub status: Option<Vec<String>>,
+    /// A review flag, `consent-missing` or `alt-text-missing` (repeatable; curators).
+    pub flag: Option<Vec<String>>,
+    /// A reporter's handle (repeatable; curators only, ignored for others).
+    pub reporter: Option<Vec<String>>,
     /// `relevance` (default) or `date`.
     pub sort: Option<String>,
     /// Hits per page, 1 to 100 (default 20).
     pub limit: Option<usize>,
-    /// Hits to skip (default 0).
+    /// Hits to skip (default 0); offset + limit may be at most 10,000.
     pub offset: Option<usize>,
 }
 
@@ -305,5 +309,52 @@ pub struct PackAnswer {
 #[into_params(parameter_in = Query)]
 pub struct VersionParam {
     /// A published version (default: the working copy for curators, the latest for others).
+    pub version: Option<u32>,
+}
+
+/// A new pack (curators).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPack {
+    pub title: String,
+    /// The service or question it addresses.
+    pub question: String,
+    /// public, commissioner or curator.
+    pub audience: String,
+    /// Markdown.
+    pub summary: Option<String>,
+}
+
+/// A new finding.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewFinding {
+    /// barrier, enabler, insight or recommendation.
+    #[serde(rename = "type")]
+    #[schema(rename = "type")]
+    pub kind: String,
+    pub statement: String,
+    /// Markdown.
+    pub explanation: Option<String>,
+}
+
+/// Evidence to add to a finding: a whole story, or one of its quotes.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewEvidence {
+    pub story_id: String,
+    pub quote_id: Option<String>,
+}
+
+/// A published version.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Published {
+    pub version: u32,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportParams {
+    /// A published version (default: the latest).
     pub version: Option<u32>,
 }

@@ -15,6 +15,7 @@ use super::dto::{
     Facets, FindingAnswer, Hit, NewQuote, NewStory, PackAnswer, PackSummaryAnswer, QuoteAnswer, SearchAnswer,
     SearchParams, StoryAnswer, TagBody, ThemeAnswer, ThemeBody, VersionParam,
 };
+use super::dto::{ExportParams, NewEvidence, NewFinding, NewPack, Published};
 use super::{ApiError, ApiUser, blocking};
 use crate::AppState;
 use crate::pages::review::{Params, request_from};
@@ -71,6 +72,12 @@ pub async fn search(
     };
     request.limit = number("limit", 20)?.clamp(1, MAX_LIMIT);
     request.offset = number("offset", 0)?;
+    if request.offset.saturating_add(request.limit) > storybank_archive::MAX_SEARCH_DEPTH {
+        return Err(ApiError::invalid(format!(
+            "offset + limit may be at most {}: narrow the search instead",
+            storybank_archive::MAX_SEARCH_DEPTH
+        )));
+    }
     let response = blocking(&state, move |archive| Ok(archive.search(&request)?)).await?;
     let facet = |counts: &[storybank_archive::FacetCount]| -> Vec<FacetCount> {
         counts.iter().map(|count| FacetCount { value: count.value.clone(), count: count.count }).collect()
@@ -165,6 +172,7 @@ fn story_answer(user: &User, view: &StoryView) -> StoryAnswer {
     responses(
         (status = 201, description = "Stored; curators will review it", body = Created),
         (status = 400, description = "The body is not JSON of this shape", body = ErrorBody),
+        (status = 413, description = "The body is larger than the archive accepts", body = ErrorBody),
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 403, description = "Not a reporter", body = ErrorBody),
         (status = 409, description = "The same story is already in the archive", body = ErrorBody),
@@ -236,15 +244,15 @@ pub async fn get_story(
     Ok(json(StatusCode::OK, &story_answer(&user.0, &view)))
 }
 
-fn optional<T>(
-    raw: Option<&String>,
-    current: Option<T>,
+/// A field that can be cleared: absent is `None` (unchanged), empty is `Some(None)` (cleared).
+fn clearable<T>(
+    raw: Option<&str>,
     parse: impl Fn(&str) -> Result<T, storybank_domain::DomainError>,
-) -> Result<Option<T>, ApiError> {
+) -> Result<Option<Option<T>>, ApiError> {
     match raw {
-        None => Ok(current),
-        Some(text) if text.trim().is_empty() => Ok(None),
-        Some(text) => parse(text).map(Some).map_err(ApiError::invalid),
+        None => Ok(None),
+        Some(text) if text.trim().is_empty() => Ok(Some(None)),
+        Some(text) => parse(text).map(|value| Some(Some(value))).map_err(ApiError::invalid),
     }
 }
 
@@ -271,42 +279,51 @@ pub async fn patch_story(
 ) -> Result<HttpResponse, ApiError> {
     let id = story_id(&path)?;
     let patch = body.into_inner();
+    // Parsed before anything changes; applied inside the store's lock to the details as they are
+    // then, so only the fields sent change and a concurrent edit of another field is kept.
+    let title = patch.title.as_deref().map(Title::parse).transpose().map_err(ApiError::invalid)?;
+    let story_type =
+        patch.story_type.as_deref().map(StoryType::parse).transpose().map_err(ApiError::invalid)?;
+    let language = patch.language.as_deref().map(Language::parse).transpose().map_err(ApiError::invalid)?;
+    let place = clearable(patch.place.as_deref(), Place::parse)?;
+    let prompt = clearable(patch.prompt.as_deref(), Prompt::parse)?;
+    let reporter = clearable(patch.reporter.as_deref(), Reporter::parse)?;
+    let storyteller = clearable(patch.storyteller.as_deref(), Storyteller::parse)?;
+    let recorded_on = match patch.recorded_on.as_deref().map(str::trim) {
+        None => None,
+        Some("") => Some(None),
+        Some(raw) => Some(Some(
+            chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+                .map_err(|_| ApiError::invalid(format!("recorded_on {raw:?} is not a date (YYYY-MM-DD)")))?,
+        )),
+    };
     let who = user.0.clone();
     let view = blocking(&state, move |archive| {
-        let current = archive.story_for(&who, id)?.story.details;
-        let title = match &patch.title {
-            Some(raw) => Title::parse(raw).map_err(ApiError::invalid)?,
-            None => current.title,
-        };
-        let story_type = match &patch.story_type {
-            Some(raw) => StoryType::parse(raw).map_err(ApiError::invalid)?,
-            None => current.story_type,
-        };
-        let language = match &patch.language {
-            Some(raw) => Language::parse(raw).map_err(ApiError::invalid)?,
-            None => current.language,
-        };
-        let place = optional(patch.place.as_ref(), current.place, Place::parse)?;
-        let prompt = optional(patch.prompt.as_ref(), current.prompt, Prompt::parse)?;
-        let reporter = optional(patch.reporter.as_ref(), current.reporter, Reporter::parse)?;
-        let storyteller = optional(patch.storyteller.as_ref(), current.storyteller, Storyteller::parse)?;
-        let recorded_on =
-            match &patch.recorded_on {
-                None => current.recorded_on,
-                Some(raw) if raw.trim().is_empty() => None,
-                Some(raw) => Some(raw.trim().parse().map_err(|_| {
-                    ApiError::invalid(format!("recorded_on {raw:?} is not a date (YYYY-MM-DD)"))
-                })?),
-            };
         archive.update_details(&who, id, move |details| {
-            details.title = title;
-            details.story_type = story_type;
-            details.language = language;
-            details.place = place;
-            details.prompt = prompt;
-            details.reporter = reporter;
-            details.storyteller = storyteller;
-            details.recorded_on = recorded_on;
+            if let Some(title) = title {
+                details.title = title;
+            }
+            if let Some(story_type) = story_type {
+                details.story_type = story_type;
+            }
+            if let Some(language) = language {
+                details.language = language;
+            }
+            if let Some(place) = place {
+                details.place = place;
+            }
+            if let Some(prompt) = prompt {
+                details.prompt = prompt;
+            }
+            if let Some(reporter) = reporter {
+                details.reporter = reporter;
+            }
+            if let Some(storyteller) = storyteller {
+                details.storyteller = storyteller;
+            }
+            if let Some(recorded_on) = recorded_on {
+                details.recorded_on = recorded_on;
+            }
         })?;
         Ok(archive.story_for(&who, id)?)
     })
@@ -339,6 +356,7 @@ async fn change_story(
     request_body = TagBody,
     responses(
         (status = 200, description = "The story as changed", body = StoryAnswer),
+        (status = 400, description = "The body or the query could not be read", body = ErrorBody),
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 403, description = "Not allowed to tag it", body = ErrorBody),
         (status = 404, description = "No such story", body = ErrorBody),
@@ -390,6 +408,7 @@ pub async fn remove_tag(
     request_body = ThemeBody,
     responses(
         (status = 200, description = "The story as changed", body = StoryAnswer),
+        (status = 400, description = "The body or the query could not be read", body = ErrorBody),
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 403, description = "Not a curator", body = ErrorBody),
         (status = 404, description = "No such story", body = ErrorBody),
@@ -515,6 +534,7 @@ pub async fn list_quotes(
     request_body = NewQuote,
     responses(
         (status = 201, description = "The quote", body = QuoteAnswer),
+        (status = 400, description = "The body or the query could not be read", body = ErrorBody),
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 403, description = "Not a curator", body = ErrorBody),
         (status = 404, description = "No such story", body = ErrorBody),
@@ -660,6 +680,7 @@ fn evidence_answer(item: &ResolvedEvidence, curator: bool) -> EvidenceAnswer {
     params(("id" = String, Path, description = "The pack's id"), VersionParam),
     responses(
         (status = 200, description = "The pack, its evidence resolved for the caller", body = PackAnswer),
+        (status = 400, description = "The body or the query could not be read", body = ErrorBody),
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 404, description = "No such pack or version, or not one the caller may read", body = ErrorBody),
     )
@@ -701,4 +722,202 @@ pub async fn get_pack(
         versions: page.versions.iter().map(|v| v.version).collect(),
     };
     Ok(json(StatusCode::OK, &answer))
+}
+
+fn pack_id(raw: &str) -> Result<storybank_domain::PackId, ApiError> {
+    storybank_domain::PackId::parse(raw)
+        .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("there is no pack {raw}")))
+}
+
+/// Starts a pack.
+#[utoipa::path(
+    post, path = "/api/v1/packs", tag = "packs",
+    summary = "Start an insight pack (curators)",
+    request_body = NewPack,
+    responses(
+        (status = 201, description = "Started", body = Created),
+        (status = 400, description = "The body could not be read", body = ErrorBody),
+        (status = 401, description = "No live token", body = ErrorBody),
+        (status = 403, description = "Not a curator", body = ErrorBody),
+        (status = 422, description = "A value was refused", body = ErrorBody),
+    )
+)]
+pub async fn create_pack(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    body: web::Json<NewPack>,
+) -> Result<HttpResponse, ApiError> {
+    let NewPack { title, question, audience, summary } = body.into_inner();
+    let title = Title::parse(&title).map_err(ApiError::invalid)?;
+    let question = Title::parse(&question)
+        .map_err(|err| ApiError::invalid(err.to_string().replacen("title", "question", 1)))?;
+    let audience = Audience::parse(&audience).map_err(ApiError::invalid)?;
+    let summary = storybank_domain::Markdown::parse("summary", summary.as_deref().unwrap_or_default())
+        .map_err(ApiError::invalid)?;
+    let who = user.0.clone();
+    let id = blocking(&state, move |archive| {
+        let id = archive.create_pack(&who, title.clone(), question.clone(), audience)?;
+        if summary.is_some() {
+            archive.update_pack_details(&who, id, title, question, audience, summary)?;
+        }
+        Ok(id)
+    })
+    .await?;
+    Ok(json(StatusCode::CREATED, &Created { id: id.to_string() }))
+}
+
+/// Adds a finding.
+#[utoipa::path(
+    post, path = "/api/v1/packs/{id}/findings", tag = "packs",
+    summary = "Add a finding to a pack's working copy (curators)",
+    params(("id" = String, Path, description = "The pack's id")),
+    request_body = NewFinding,
+    responses(
+        (status = 201, description = "Added", body = Created),
+        (status = 400, description = "The body could not be read", body = ErrorBody),
+        (status = 401, description = "No live token", body = ErrorBody),
+        (status = 403, description = "Not a curator", body = ErrorBody),
+        (status = 404, description = "No such pack", body = ErrorBody),
+        (status = 422, description = "A value was refused", body = ErrorBody),
+    )
+)]
+pub async fn add_finding(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<String>,
+    body: web::Json<NewFinding>,
+) -> Result<HttpResponse, ApiError> {
+    let id = pack_id(&path)?;
+    let NewFinding { kind, statement, explanation } = body.into_inner();
+    let kind = storybank_domain::FindingKind::parse(&kind).map_err(ApiError::invalid)?;
+    let statement = Title::parse(&statement)
+        .map_err(|err| ApiError::invalid(err.to_string().replacen("title", "statement", 1)))?;
+    let explanation =
+        storybank_domain::Markdown::parse("explanation", explanation.as_deref().unwrap_or_default())
+            .map_err(ApiError::invalid)?;
+    let who = user.0.clone();
+    let finding = blocking(&state, move |archive| {
+        Ok(archive.edit_pack(&who, id, |pack| pack.add_finding(kind, statement, explanation))?)
+    })
+    .await?;
+    Ok(json(StatusCode::CREATED, &Created { id: finding.to_string() }))
+}
+
+/// Adds evidence to a finding.
+#[utoipa::path(
+    post, path = "/api/v1/packs/{id}/findings/{finding}/evidence", tag = "packs",
+    summary = "Add a story or one of its quotes to a finding (curators)",
+    params(("id" = String, Path, description = "The pack's id"), ("finding" = String, Path, description = "The finding's id")),
+    request_body = NewEvidence,
+    responses(
+        (status = 204, description = "Added"),
+        (status = 400, description = "The body could not be read", body = ErrorBody),
+        (status = 401, description = "No live token", body = ErrorBody),
+        (status = 403, description = "Not a curator", body = ErrorBody),
+        (status = 404, description = "No such pack, finding, story or quote", body = ErrorBody),
+        (status = 422, description = "Already evidence of this finding, or a malformed id", body = ErrorBody),
+    )
+)]
+pub async fn add_evidence(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<(String, String)>,
+    body: web::Json<NewEvidence>,
+) -> Result<HttpResponse, ApiError> {
+    let (raw_pack, raw_finding) = path.into_inner();
+    let id = pack_id(&raw_pack)?;
+    let finding = storybank_domain::FindingId::parse(&raw_finding).map_err(|_| {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("there is no finding {raw_finding}"))
+    })?;
+    let NewEvidence { story_id: raw_story, quote_id } = body.into_inner();
+    let story = StoryId::parse(&raw_story).map_err(ApiError::invalid)?;
+    let evidence = match quote_id {
+        Some(raw) => Evidence::Quote {
+            story,
+            quote: storybank_domain::QuoteId::parse(&raw).map_err(ApiError::invalid)?,
+        },
+        None => Evidence::Story { story },
+    };
+    let who = user.0.clone();
+    blocking(&state, move |archive| Ok(archive.add_evidence(&who, id, finding, evidence)?)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Publishes a pack.
+#[utoipa::path(
+    post, path = "/api/v1/packs/{id}/publish", tag = "packs",
+    summary = "Publish a pack's working copy as its next version (curators)",
+    params(("id" = String, Path, description = "The pack's id")),
+    responses(
+        (status = 200, description = "Published", body = Published),
+        (status = 401, description = "No live token", body = ErrorBody),
+        (status = 403, description = "Not a curator", body = ErrorBody),
+        (status = 404, description = "No such pack", body = ErrorBody),
+        (status = 409, description = "Nothing to publish, a finding without evidence, or evidence its audience may not see", body = ErrorBody),
+    )
+)]
+pub async fn publish_pack(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = pack_id(&path)?;
+    let who = user.0.clone();
+    let version = blocking(&state, move |archive| Ok(archive.publish_pack(&who, id)?)).await?;
+    Ok(json(StatusCode::OK, &Published { version }))
+}
+
+/// Exports a published version.
+#[utoipa::path(
+    get, path = "/api/v1/packs/{id}/export/{format}", tag = "packs",
+    summary = "Download a published version as html, md, json or csv (with only what its audience may see)",
+    params(
+        ("id" = String, Path, description = "The pack's id"),
+        ("format" = String, Path, description = "html, md, json or csv"),
+        ExportParams,
+    ),
+    responses(
+        (status = 200, description = "The export (see docs/pack-export.md)", content(
+            (String = "text/html"), (String = "text/markdown"), (String = "application/json"), (String = "text/csv")
+        )),
+        (status = 401, description = "No live token", body = ErrorBody),
+        (status = 404, description = "No such pack, version or format, or not one the caller may read", body = ErrorBody),
+        (status = 409, description = "Not published yet", body = ErrorBody),
+    )
+)]
+pub async fn export_pack(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<(String, String)>,
+    query: web::Query<ExportParams>,
+) -> Result<HttpResponse, ApiError> {
+    let (raw_id, raw_format) = path.into_inner();
+    let id = pack_id(&raw_id)?;
+    let format = storybank_export::Format::parse(&raw_format)
+        .map_err(|err| ApiError::new(StatusCode::NOT_FOUND, "not_found", err.to_string()))?;
+    let who = user.0.clone();
+    let name = state.name.clone();
+    let version = query.version;
+    let (bytes, file_name) = blocking(&state, move |archive| {
+        let (pack, published) = archive.export_pack_for(&who, id, version)?;
+        let info = storybank_export::ExportInfo {
+            archive: name,
+            pack_id: id,
+            version: published.version,
+            published_at: published.published_at,
+            generated_at: chrono::Utc::now(),
+        };
+        let bytes = storybank_export::export(format, &pack, &info, &|media| archive.media(media).ok())
+            .map_err(|err| {
+                tracing::error!(error = %err, "an export failed");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the export could not be made")
+            })?;
+        Ok((bytes, info.file_name(&pack, format)))
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type(format.mime())
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"{file_name}\"")))
+        .insert_header(("Cache-Control", "no-store"))
+        .body(bytes))
 }

@@ -131,8 +131,9 @@ impl FromRequest for ApiUser {
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(|token| token.trim().to_owned());
+            .and_then(|value| value.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim().to_owned());
         Box::pin(async move {
             let (Some(state), Some(token)) = (state, token) else {
                 return Err(ApiError::unauthorized().into());
@@ -192,6 +193,11 @@ impl utoipa::Modify for BearerAuth {
         handlers::list_themes,
         handlers::list_packs,
         handlers::get_pack,
+        handlers::create_pack,
+        handlers::add_finding,
+        handlers::add_evidence,
+        handlers::publish_pack,
+        handlers::export_pack,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -253,11 +259,28 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "there is no such endpoint: see /api/v1"))
 }
 
+/// The largest `POST /stories` body: the largest photo ingestion accepts (40 MiB), in base64
+/// (4/3 of it), with room for the manifest.
+pub const STORY_BODY_LIMIT: usize = 40 * 1024 * 1024 / 3 * 4 + 1024 * 1024;
+
+fn json_error(err: actix_web::error::JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError;
+    match err {
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            "the body is larger than the archive accepts (a photo may be at most 40 MiB)",
+        )
+        .into(),
+        other => ApiError::new(StatusCode::BAD_REQUEST, "bad_request", other.to_string()).into(),
+    }
+}
+
 /// The API's routes, under `/api/v1`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    let json = web::JsonConfig::default().limit(64 * 1024 * 1024).error_handler(|err, _| {
-        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", err.to_string()).into()
-    });
+    // Small bodies everywhere but story creation, which carries a photo in base64.
+    let json = web::JsonConfig::default().limit(64 * 1024).error_handler(json_error);
+    let story_json = web::JsonConfig::default().limit(STORY_BODY_LIMIT).error_handler(json_error);
     let path = web::PathConfig::default()
         .error_handler(|err, _| ApiError::new(StatusCode::NOT_FOUND, "not_found", err.to_string()).into());
     let query = web::QueryConfig::default().error_handler(|err, _| {
@@ -271,7 +294,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("", web::get().to(index))
             .route("/openapi.json", web::get().to(openapi))
             .route("/search", web::get().to(handlers::search))
-            .route("/stories", web::post().to(handlers::create_story))
+            .service(
+                web::resource("/stories").app_data(story_json).route(web::post().to(handlers::create_story)),
+            )
             .route("/stories/{id}", web::get().to(handlers::get_story))
             .route("/stories/{id}", web::patch().to(handlers::patch_story))
             .route("/stories/{id}/tags", web::post().to(handlers::add_tag))
@@ -283,7 +308,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/stories/{id}/quotes", web::post().to(handlers::add_quote))
             .route("/themes", web::get().to(handlers::list_themes))
             .route("/packs", web::get().to(handlers::list_packs))
+            .route("/packs", web::post().to(handlers::create_pack))
             .route("/packs/{id}", web::get().to(handlers::get_pack))
+            .route("/packs/{id}/findings", web::post().to(handlers::add_finding))
+            .route("/packs/{id}/findings/{finding}/evidence", web::post().to(handlers::add_evidence))
+            .route("/packs/{id}/publish", web::post().to(handlers::publish_pack))
+            .route("/packs/{id}/export/{format}", web::get().to(handlers::export_pack))
             .default_service(web::to(not_found)),
     );
 }
