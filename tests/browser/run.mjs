@@ -522,9 +522,25 @@ async function packJourney(run, { users, stories, packs }) {
     check(pathOf(page) === '/search', `adding from search should come back to the search, came to ${pathOf(page)}`);
   });
 
+  await run.step('quote-added-from-story', async () => {
+    // The quote the curator journey marked, added from the story's page.
+    await run.goto(story.curatorPath);
+    const quoteItem = page.locator('ul.quotes > li').first();
+    await visible(quoteItem.locator('blockquote'), 'the marked quote on the story page');
+    const select = quoteItem.getByLabel(/^Add this quote to a finding/);
+    const option = await select.locator('option', { hasText: `${pack.title}: 1. ${pack.finding}` }).getAttribute('value');
+    check(option, `the quote's "add to pack" list should offer "${pack.title}: 1. ${pack.finding}"`);
+    await select.selectOption(option);
+    await run.navigateBy(quoteItem.getByRole('button', { name: 'Add quote to pack', exact: true }), { post: true });
+    await run.expectFlash();
+  });
+
   await run.step('pack-with-evidence', async () => {
     await run.goto(pack.path);
-    await visible(page.locator('ol.evidence').getByRole('link', { name: story.title, exact: true }), 'the story as evidence of the finding');
+    const evidence = page.locator('ol.evidence > li');
+    check((await evidence.count()) === 2, `the finding should rest on 2 pieces of evidence, has ${await evidence.count()}`);
+    await visible(evidence.first().getByRole('link', { name: story.title, exact: true }), 'the story as evidence of the finding');
+    await visible(page.locator('ol.evidence blockquote'), 'the quote as evidence of the finding');
   });
 
   await run.step('pack-published', async () => {
@@ -558,8 +574,11 @@ async function commissionerJourney(run, { users, stories, packs }) {
     check((await page.locator('form[action*="/findings"]').count()) === 0, 'a commissioner should see no edit forms');
   });
 
-  await run.step('evidence-story', async () => {
-    await run.navigateBy(page.locator('ol.evidence').getByRole('link', { name: story.title, exact: true }));
+  await run.step('quote-to-story', async () => {
+    // Follow the quote (not the whole-story evidence) to the story it came from.
+    const quoted = page.locator('ol.evidence > li', { has: page.locator('blockquote') });
+    await visible(quoted.locator('blockquote'), 'a quote among the evidence');
+    await run.navigateBy(quoted.getByRole('link', { name: story.title, exact: true }));
     await visible(page.getByRole('heading', { level: 1, name: story.title }), 'the story the evidence came from');
     check((await page.getByText('Reporter', { exact: true }).count()) === 0, 'a commissioner should not see the reporter');
   });

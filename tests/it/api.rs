@@ -849,3 +849,169 @@ async fn curators_build_publish_and_export_a_pack_through_the_api() {
     )
     .await;
 }
+
+/// The API's permission matrix: each endpoint by nobody, the reporter who submitted the story,
+/// another reporter, a curator, a commissioner and an admin. A story someone may not see is
+/// 404; an action their role does not allow on a story they see is 403.
+#[actix_web::test]
+async fn the_permission_matrix_of_the_api() {
+    let f = api();
+    let app = test::init_service(build_app(f.state.clone())).await;
+    let doc = test::call_and_read_body_json::<_, _, Value>(
+        &app,
+        test::TestRequest::get().uri("/api/v1/openapi.json").to_request(),
+    )
+    .await;
+    let archive = &f.state.archive;
+    let carl = f.state.accounts.user_named(&UserName::parse("carl").unwrap()).unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let stories: Vec<_> =
+        archive.story_summaries().unwrap().iter().map(|s| archive.story(s.id).unwrap()).collect();
+    let shared = stories
+        .iter()
+        .find(|s| s.form() == Form::Text && s.effective_scope(today) == ConsentScope::Commissioners)
+        .unwrap()
+        .id;
+    archive.set_status(shared, Status::Reviewed).unwrap();
+    archive.set_status(shared, Status::Published).unwrap();
+    let internal = stories.iter().find(|s| s.effective_scope(today) == ConsentScope::Internal).unwrap().id;
+    let title = |raw: &str| Title::parse(raw).unwrap();
+    let pack = archive.create_pack(&carl, title("Transport"), title("How?"), Audience::Commissioner).unwrap();
+    let finding = archive
+        .edit_pack(&carl, pack, |p| p.add_finding(FindingKind::Barrier, title("Late buses"), None))
+        .unwrap();
+    archive.add_evidence(&carl, pack, finding, Evidence::Story { story: shared }).unwrap();
+    archive.publish_pack(&carl, pack).unwrap();
+    // rita's own submission, through the API.
+    let own = send(
+        &app,
+        &doc,
+        Some(&f.tokens["rita"]),
+        call(
+            Some("rita"),
+            "POST",
+            "/api/v1/stories",
+            "/api/v1/stories",
+            Some(json!({"manifest": {"title": "Rita's bus", "form": "text", "language": "en",
+                "body": "We waited two hours for the bus to the clinic."}})),
+            201,
+        ),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let who: [Option<&'static str>; 6] =
+        [None, Some("rita"), Some("rosa"), Some("carl"), Some("cora"), Some("adam")];
+    type Row = (&'static str, &'static str, String, Option<Value>, [u16; 6]);
+    let rows: Vec<Row> = vec![
+        ("GET", "/api/v1/search", "/api/v1/search?q=bus".into(), None, [401, 403, 403, 200, 200, 403]),
+        (
+            "GET",
+            "/api/v1/stories/{id}",
+            format!("/api/v1/stories/{own}"),
+            None,
+            [401, 200, 404, 200, 404, 404],
+        ),
+        (
+            "GET",
+            "/api/v1/stories/{id}",
+            format!("/api/v1/stories/{shared}"),
+            None,
+            [401, 404, 404, 200, 200, 404],
+        ),
+        (
+            "GET",
+            "/api/v1/stories/{id}",
+            format!("/api/v1/stories/{internal}"),
+            None,
+            [401, 404, 404, 200, 404, 404],
+        ),
+        (
+            "GET",
+            "/api/v1/stories/{id}/quotes",
+            format!("/api/v1/stories/{shared}/quotes"),
+            None,
+            [401, 404, 404, 200, 200, 404],
+        ),
+        (
+            "POST",
+            "/api/v1/stories/{id}/tags",
+            format!("/api/v1/stories/{own}/tags"),
+            Some(json!({"tag": "buses"})),
+            [401, 200, 404, 200, 404, 404],
+        ),
+        (
+            "DELETE",
+            "/api/v1/stories/{id}/tags/{tag}",
+            format!("/api/v1/stories/{own}/tags/buses"),
+            None,
+            [401, 200, 404, 200, 404, 404],
+        ),
+        (
+            "POST",
+            "/api/v1/stories/{id}/themes",
+            format!("/api/v1/stories/{own}/themes"),
+            Some(json!({"theme": "transport"})),
+            [401, 403, 404, 200, 404, 404],
+        ),
+        (
+            "DELETE",
+            "/api/v1/stories/{id}/themes/{theme}",
+            format!("/api/v1/stories/{own}/themes/transport"),
+            None,
+            [401, 403, 404, 200, 404, 404],
+        ),
+        (
+            "PATCH",
+            "/api/v1/stories/{id}",
+            format!("/api/v1/stories/{own}"),
+            Some(json!({"place": "Leeds"})),
+            [401, 403, 404, 200, 404, 404],
+        ),
+        (
+            "POST",
+            "/api/v1/stories/{id}/quotes",
+            format!("/api/v1/stories/{own}/quotes"),
+            Some(json!({"passage": "two hours"})),
+            [401, 403, 404, 201, 404, 404],
+        ),
+        ("GET", "/api/v1/themes", "/api/v1/themes".into(), None, [401, 200, 200, 200, 200, 200]),
+        ("GET", "/api/v1/packs", "/api/v1/packs".into(), None, [401, 403, 403, 200, 200, 403]),
+        ("GET", "/api/v1/packs/{id}", format!("/api/v1/packs/{pack}"), None, [401, 404, 404, 200, 200, 404]),
+        (
+            "POST",
+            "/api/v1/packs",
+            "/api/v1/packs".into(),
+            Some(json!({"title": "T", "question": "Q", "audience": "curator"})),
+            [401, 403, 403, 201, 403, 403],
+        ),
+        (
+            "POST",
+            "/api/v1/packs/{id}/findings",
+            format!("/api/v1/packs/{pack}/findings"),
+            Some(json!({"type": "insight", "statement": "S"})),
+            [401, 403, 403, 201, 403, 403],
+        ),
+        (
+            "POST",
+            "/api/v1/stories/{id}/withdraw",
+            format!("/api/v1/stories/{own}/withdraw"),
+            None,
+            [401, 403, 404, 204, 404, 404],
+        ),
+    ];
+    for (method, template, path, body, expected) in rows {
+        for (person, status) in who.iter().zip(expected) {
+            let token = person.map(|name| f.tokens[name].clone());
+            send(
+                &app,
+                &doc,
+                token.as_deref(),
+                call(*person, method, template, path.clone(), body.clone(), status),
+            )
+            .await;
+        }
+    }
+}
