@@ -850,7 +850,7 @@ async fn curators_build_publish_and_export_a_pack_through_the_api() {
     .await;
 }
 
-/// The API's permission matrix: each endpoint by nobody, the reporter who submitted the story,
+/// The API's permission matrix: every endpoint by nobody, the reporter who submitted the story,
 /// another reporter, a curator, a commissioner and an admin. A story someone may not see is
 /// 404; an action their role does not allow on a story they see is 403.
 #[actix_web::test]
