@@ -7,6 +7,12 @@ use crate::error::PageError;
 /// The largest URL-encoded form accepted (uploads are multipart and have their own limits).
 pub const FORM_LIMIT: usize = 256 * 1024;
 
+/// A form whose only field is its anti-forgery token (a button that does one thing).
+#[derive(Debug, serde::Deserialize)]
+pub struct CsrfForm {
+    pub csrf: String,
+}
+
 /// How URL-encoded forms are read: at most [`FORM_LIMIT`] bytes; a bad one is a clear 400.
 pub fn form_config() -> web::FormConfig {
     web::FormConfig::default()

@@ -9,6 +9,7 @@ use super::see_other;
 use crate::AppState;
 use crate::auth::{self, LOGIN_CSRF_COOKIE, LoggedIn, MaybeLoggedIn, SESSION_COOKIE};
 use crate::error::PageError;
+use crate::forms::CsrfForm;
 use crate::views::{Chrome, LoginPage};
 
 #[derive(Debug, Deserialize)]
@@ -114,11 +115,6 @@ pub async fn submit(
         .map_err(PageError::internal)?;
     response.add_removal_cookie(&auth::removal(&state, LOGIN_CSRF_COOKIE)).map_err(PageError::internal)?;
     Ok(response)
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
 }
 
 pub async fn logout(

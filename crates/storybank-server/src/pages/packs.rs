@@ -19,6 +19,7 @@ use super::{Done, blocking, chrome, see_other};
 use crate::AppState;
 use crate::auth::LoggedIn;
 use crate::error::PageError;
+use crate::forms::CsrfForm;
 use crate::views::{Choice, Chrome};
 
 const READERS: &[Role] = &[Role::Curator, Role::Commissioner];
@@ -587,11 +588,6 @@ pub async fn move_finding(
         archive.edit_pack(who, id, |pack| pack.move_finding(finding, direction))
     })
     .await
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
 }
 
 /// `POST /packs/{id}/findings/{finding}/remove`.

@@ -15,6 +15,7 @@ use super::{Done, blocking, chrome, see_other, story_id};
 use crate::AppState;
 use crate::auth::LoggedIn;
 use crate::error::PageError;
+use crate::forms::CsrfForm;
 use crate::forms::{ConsentFields, filled};
 use crate::views::{
     AddToPack, Choice, CueLine, DetailsForm, FieldErrors, QuoteLine, StoryFormValues, StoryPage,
@@ -518,11 +519,6 @@ pub async fn add_quote(
         }
         Err(other) => Err(other),
     }
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
 }
 
 pub async fn remove_quote(
