@@ -206,7 +206,7 @@ fn publishing_makes_versions_and_old_versions_stay_readable() {
             ErrorKind::NotFound
         );
         assert_eq!(
-            archive.export_pack_for(&f.commissioner, id, Some(version)).unwrap_err().kind(),
+            archive.export_pack_for(&f.commissioner, id, Some(version), "csv").unwrap_err().kind(),
             ErrorKind::NotFound
         );
     }

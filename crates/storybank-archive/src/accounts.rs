@@ -15,7 +15,7 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
-use storybank_domain::{Password, Roles, User, UserId, UserName};
+use storybank_domain::{AuditAction, AuditEvent, Password, Roles, User, UserId, UserName};
 use storybank_store::{Store, TokenRecord};
 
 use crate::{ArchiveError, ErrorKind};
@@ -47,6 +47,8 @@ pub struct NewSession {
 #[derive(Clone, Debug)]
 pub struct Accounts {
     store: Arc<Mutex<Store>>,
+    /// Who the audit trail names for changes (`None`: the command line).
+    actor: Option<String>,
 }
 
 /// A random 256-bit token, URL-safe base64.
@@ -93,7 +95,16 @@ impl Accounts {
     }
 
     pub(crate) fn over(store: Arc<Mutex<Store>>) -> Self {
-        Self { store }
+        Self { store, actor: None }
+    }
+
+    /// The same accounts, with changes recorded in the audit trail as made by `user` (an admin).
+    pub fn acting_as(&self, user: &User) -> Self {
+        Self { store: Arc::clone(&self.store), actor: Some(user.name.to_string()) }
+    }
+
+    fn record(&self, store: &Store, event: AuditEvent) -> Result<(), ArchiveError> {
+        Ok(store.audit(self.actor.as_deref(), &event)?)
     }
 
     fn store(&self) -> Result<MutexGuard<'_, Store>, ArchiveError> {
@@ -104,12 +115,14 @@ impl Accounts {
     pub fn add_user(&self, name: UserName, roles: Roles, password: &Password) -> Result<User, ArchiveError> {
         let hash = hash_password(password)?;
         let user = User { id: UserId::new(), name, roles, disabled: false };
-        if !self.store()?.insert_user(&user, &hash)? {
+        let mut store = self.store()?;
+        if !store.insert_user(&user, &hash)? {
             return Err(ArchiveError::new(
                 ErrorKind::Conflict,
                 format!("there is already an account named {}; choose another name", user.name),
             ));
         }
+        self.record(&store, AuditEvent::new(AuditAction::UserAdded, user.id, user.roles.to_list()))?;
         tracing::info!(user = %user.name, roles = %user.roles.to_list(), "account added");
         Ok(user)
     }
@@ -129,7 +142,9 @@ impl Accounts {
     /// Changes an account's roles.
     pub fn set_roles(&self, name: &UserName, roles: Roles) -> Result<User, ArchiveError> {
         let user = self.user_named(name)?;
-        self.store()?.set_roles(user.id, &roles)?;
+        let mut store = self.store()?;
+        store.set_roles(user.id, &roles)?;
+        self.record(&store, AuditEvent::new(AuditAction::RolesChanged, user.id, roles.to_list()))?;
         tracing::info!(user = %name, roles = %roles.to_list(), "roles changed");
         Ok(User { roles, ..user })
     }
@@ -137,7 +152,10 @@ impl Accounts {
     /// Disables an account (ending its sessions at once) or enables it again.
     pub fn set_disabled(&self, name: &UserName, disabled: bool) -> Result<User, ArchiveError> {
         let user = self.user_named(name)?;
-        self.store()?.set_disabled(user.id, disabled)?;
+        let mut store = self.store()?;
+        store.set_disabled(user.id, disabled)?;
+        let detail = if disabled { "disabled" } else { "enabled" };
+        self.record(&store, AuditEvent::new(AuditAction::UserDisabled, user.id, detail))?;
         tracing::info!(user = %name, disabled, "account {}", if disabled { "disabled" } else { "enabled" });
         Ok(User { disabled, ..user })
     }
@@ -165,15 +183,28 @@ impl Accounts {
                 false
             }
         };
-        let Some((user, _)) = found.filter(|(user, _)| matches && !user.disabled) else {
-            return Ok(None);
+        let refused = match &found {
+            None => Some(AuditEvent::general(AuditAction::LogInFailed, "unknown account")),
+            Some((user, _)) if !matches => {
+                Some(AuditEvent::new(AuditAction::LogInFailed, user.id, "wrong password"))
+            }
+            Some((user, _)) if user.disabled => {
+                Some(AuditEvent::new(AuditAction::LogInFailed, user.id, "account disabled"))
+            }
+            Some(_) => None,
         };
+        if let Some(event) = refused {
+            self.store()?.audit(None, &event)?;
+            return Ok(None);
+        }
+        let Some((user, _)) = found else { return Ok(None) };
         let token = random_token()?;
         let csrf = random_token()?;
         let expires_at = Utc::now() + Duration::hours(SESSION_HOURS);
         let mut store = self.store()?;
         store.delete_expired_sessions(Utc::now())?;
         store.insert_session(&token_hash(&token), user.id, &csrf, expires_at)?;
+        store.audit(Some(user.name.as_str()), &AuditEvent::new(AuditAction::LogIn, user.id, ""))?;
         Ok(Some(NewSession { token, session: Session { user, csrf, expires_at } }))
     }
 
@@ -192,7 +223,15 @@ impl Accounts {
 
     /// Ends a session.
     pub fn log_out(&self, token: &str) -> Result<(), ArchiveError> {
-        self.store()?.delete_session(&token_hash(token))?;
+        let mut store = self.store()?;
+        let hash = token_hash(token);
+        if let Some(record) = store.session(&hash, Utc::now())? {
+            store.audit(
+                Some(record.user.name.as_str()),
+                &AuditEvent::new(AuditAction::LogOut, record.user.id, ""),
+            )?;
+        }
+        store.delete_session(&hash)?;
         Ok(())
     }
 
@@ -222,7 +261,12 @@ impl Accounts {
             created_at: Utc::now(),
             revoked_at: None,
         };
-        self.store()?.insert_token(&record, &token_hash(&secret))?;
+        let mut store = self.store()?;
+        store.insert_token(&record, &token_hash(&secret))?;
+        self.record(
+            &store,
+            AuditEvent::new(AuditAction::TokenCreated, record.id, format!("for {}", user.id)),
+        )?;
         tracing::info!(token = %record.id, user = %user.name, "API token created");
         Ok((record, secret))
     }
@@ -243,7 +287,9 @@ impl Accounts {
                 format!("{id:?} is not a token id (see `storybank token list`)"),
             )
         })?;
-        if self.store()?.revoke_token(id)? {
+        let mut store = self.store()?;
+        if store.revoke_token(id)? {
+            self.record(&store, AuditEvent::new(AuditAction::TokenRevoked, id, ""))?;
             tracing::info!(token = %id, "API token revoked");
             Ok(())
         } else {

@@ -7,8 +7,8 @@
 
 use chrono::Utc;
 use storybank_domain::{
-    AltText, Audience, Consent, CurationNotes, Quote, QuoteId, QuoteSpan, Role, Status, Story, StoryContent,
-    StoryDetails, StoryId, Tag, Theme, ThemePath, User,
+    AltText, Audience, AuditAction, AuditEvent, Consent, ConsentScope, CurationNotes, Quote, QuoteId,
+    QuoteSpan, Role, Status, Story, StoryContent, StoryDetails, StoryId, Tag, Theme, ThemePath, User,
 };
 use storybank_ingest::{ContentInput, Metadata};
 use storybank_store::{Curation, InsertOutcome, Store, StorySummary, ThemeCount};
@@ -154,6 +154,12 @@ impl Archive {
         allowed(user, &story, &curation, Action::View)?;
         let may_curate = allowed(user, &story, &curation, Action::Curate).is_ok();
         let may_tag = allowed(user, &story, &curation, Action::Tag).is_ok();
+        let today = Utc::now().date_naive();
+        if storybank_domain::effective_scope(story.details.consent.as_ref(), today) == ConsentScope::Internal
+        {
+            let event = AuditEvent::new(AuditAction::ViewInternal, id, "");
+            store.audit(Some(user.name.as_str()), &event)?;
+        }
         Ok(StoryView { story, curation, may_curate, may_tag })
     }
 
@@ -254,10 +260,17 @@ impl Archive {
         id: StoryId,
         consent: Option<Consent>,
     ) -> Result<Story, ArchiveError> {
-        self.edit(user, id, Action::Curate, "consent", |details| {
+        let scope = |consent: Option<&Consent>| consent.map_or("none", |c| c.scope().as_str());
+        let mut before = "none";
+        let after = scope(consent.as_ref());
+        let story = self.edit(user, id, Action::Curate, "consent", |details| {
+            before = scope(details.consent.as_ref());
             details.consent = consent;
             Ok(())
-        })
+        })?;
+        let event = AuditEvent::new(AuditAction::ConsentChanged, id, format!("{before} -> {after}"));
+        self.record(Some(user), event)?;
+        Ok(story)
     }
 
     /// Sets or clears a photo story's alt text (curators).
@@ -349,7 +362,14 @@ impl Archive {
             let (story, curation) = load(&store, id)?;
             allowed(user, &story, &curation, Action::Curate)?;
         }
+        let before = self.story(id)?.status;
         let story = self.set_status(id, status)?;
+        let event = if status == Status::Withdrawn {
+            AuditEvent::new(AuditAction::Withdrawn, id, format!("{before} -> {status}"))
+        } else {
+            AuditEvent::new(AuditAction::StatusChanged, id, format!("{before} -> {status}"))
+        };
+        self.record(Some(user), event)?;
         tracing::info!(story = %id, user = %user.name, status = %status, "status changed");
         Ok(story)
     }

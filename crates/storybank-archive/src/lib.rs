@@ -15,7 +15,10 @@
 //! ```
 
 mod accounts;
+mod audit;
+mod backup;
 mod curation;
+mod erasure;
 mod error;
 mod folder;
 mod overview;
@@ -32,7 +35,13 @@ use storybank_ingest::Ingested;
 use storybank_store::{InsertOutcome, Store};
 
 pub use crate::accounts::{Accounts, NewSession, SESSION_HOURS, Session, random_token};
+pub use crate::audit::{MAX_AUDIT_ENTRIES, audit_trail_in, erasures_in};
+pub use crate::backup::{
+    BACKUP_MANIFEST, BackupManifest, ERASURES_FILE, RestoreReport, backup_data_dir, read_erasures,
+    read_manifest, restore,
+};
 pub use crate::curation::{QuoteSelection, StoryView, Submission, may_view};
+pub use crate::erasure::ErasureReport;
 pub use crate::error::{ArchiveError, ErrorKind};
 pub use crate::folder::{
     BATCH_SIZE, IGNORE_FILE, IngestItem, IngestReport, NoProgress, Progress, TAXONOMY_FILE,
@@ -40,12 +49,13 @@ pub use crate::folder::{
 pub use crate::overview::{CountTable, OVERVIEW_PLACES, OVERVIEW_YEARS, ThemeOverview};
 pub use crate::packs::{PackExports, PackPage, PackSummary, PackTarget};
 pub use crate::search::{SearchHitView, SearchResponse};
+pub use storybank_index::Trace as IndexTrace;
 pub use storybank_index::{
     FLAGS, FacetCount, Facets, MAX_DEPTH as MAX_SEARCH_DEPTH, SearchRequest, SearchResults, Snippet, Sort,
 };
 pub use storybank_ingest::{ContentInput, Limits, Manifest, ManifestContent, Metadata};
 pub use storybank_store::{
-    Curation, PackRecord, PackUse, PackVersion, StorySummary, ThemeCount, TokenRecord,
+    AuditFilter, Curation, PackRecord, PackUse, PackVersion, StorySummary, ThemeCount, TokenRecord,
 };
 
 /// Where the archive lives and what it accepts.
@@ -108,12 +118,18 @@ impl Archive {
     pub fn open(config: Config) -> Result<Self, ArchiveError> {
         let store = Store::open(&config.data_dir)?;
         let index = search::open_index(&store, &config.data_dir.join("index"))?;
-        Ok(Self {
+        let archive = Self {
             store: Arc::new(Mutex::new(store)),
             index: RwLock::new(index),
             limits: config.limits,
             data_dir: config.data_dir,
-        })
+        };
+        {
+            // An erasure interrupted by a crash is finished before anything else.
+            let mut store = archive.store()?;
+            archive.finish_erasures(&mut store)?;
+        }
+        Ok(archive)
     }
 
     /// Accounts and sessions, over the same store.

@@ -7,11 +7,12 @@ use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
 use storybank_domain::{
-    Audience, DomainError, Evidence, FindingId, Markdown, Pack, PackId, Quote, ResolvedEvidence,
-    ResolvedPack, Role, Source, Status, Story, StoryId, Title, User, resolve,
+    Audience, AuditAction, AuditEvent, DomainError, Evidence, FindingId, Markdown, Pack, PackId, Quote,
+    ResolvedEvidence, ResolvedPack, Role, Source, Status, Story, StoryId, Title, User, resolve,
 };
 use storybank_store::{PackRecord, PackUse, PackVersion, Store};
 
+use crate::erasure::export_detail_prefix;
 use crate::{Archive, ArchiveError, ErrorKind};
 
 /// A pack as one person may read it: which version, and its resolved content.
@@ -161,19 +162,30 @@ impl PackExports {
         Ok(self.store.packs()?)
     }
 
-    /// A published version resolved for the pack's audience (`None`: the latest).
+    /// A published version resolved for the pack's audience (`None`: the latest), to export as
+    /// `format` (recorded in the audit trail as done from the command line).
     pub fn pack_for_export(
         &self,
         id: PackId,
         version: Option<u32>,
+        format: &str,
     ) -> Result<(ResolvedPack, PackVersion), ArchiveError> {
-        export_view(&self.store, id, version)
+        let (pack, chosen) = export_view(&self.store, id, version)?;
+        self.store.audit(None, &export_event(id, chosen.version, format))?;
+        Ok((pack, chosen))
     }
 
     /// A stored photo's bytes.
     pub fn media(&self, media: &storybank_domain::MediaRef) -> Result<Vec<u8>, ArchiveError> {
         Ok(self.store.media().read(&media.hash)?)
     }
+}
+
+/// The audit entry of an export; its detail starts with [`export_detail_prefix`], which erasure
+/// reports look for.
+fn export_event(id: PackId, version: u32, format: &str) -> AuditEvent {
+    let format: String = format.chars().filter(char::is_ascii_alphanumeric).take(10).collect();
+    AuditEvent::new(AuditAction::PackExported, id, format!("{}as {format}", export_detail_prefix(version)))
 }
 
 /// Applies `edit` to a pack's working copy while the caller holds the store, and saves it only
@@ -289,12 +301,14 @@ impl Archive {
         export_view(&store, id, version)
     }
 
-    /// Exports a published version as `user` (a curator, or a commissioner the pack is meant for).
+    /// Exports a published version as `user` (a curator, or a commissioner the pack is meant for)
+    /// in `format` (for the audit trail).
     pub fn export_pack_for(
         &self,
         user: &User,
         id: PackId,
         version: Option<u32>,
+        format: &str,
     ) -> Result<(ResolvedPack, PackVersion), ArchiveError> {
         // Whether this person may read that version comes first: a commissioner learns nothing
         // about a pack or a version that is not published for them.
@@ -311,6 +325,7 @@ impl Archive {
             return Err(pack_not_found(id));
         }
         let (pack, chosen) = export_view(&store, id, version)?;
+        store.audit(Some(user.name.as_str()), &export_event(id, chosen.version, format))?;
         tracing::info!(pack = %id, version = chosen.version, user = %user.name, "pack exported");
         Ok((pack, chosen))
     }
@@ -426,6 +441,11 @@ impl Archive {
             ));
         }
         let version = store.publish_pack(id, user.id)?.ok_or_else(|| pack_not_found(id))?;
+        let audience = record.draft.audience;
+        store.audit(
+            Some(user.name.as_str()),
+            &AuditEvent::new(AuditAction::PackPublished, id, format!("version {version} for {audience}")),
+        )?;
         tracing::info!(pack = %id, version, user = %user.name, "pack published");
         Ok(version)
     }

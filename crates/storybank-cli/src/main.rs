@@ -47,7 +47,8 @@ enum Command {
     Search(Box<SearchArgs>),
     /// Rebuild the search index from the store into a new folder and swap it in.
     Reindex,
-    /// Read the stories in the archive.
+    /// Read the stories in the archive, or erase one.
+    #[command(visible_alias = "story")]
     Stories {
         #[command(subcommand)]
         command: StoriesCommand,
@@ -79,6 +80,61 @@ enum Command {
         #[command(subcommand)]
         command: PackCommand,
     },
+    /// List the erasures recorded (works while the server runs).
+    Erasure {
+        #[command(subcommand)]
+        command: ErasureCommand,
+    },
+    /// Make a consistent backup into a new or empty folder (works while the server runs).
+    Backup {
+        /// The folder to create.
+        target: PathBuf,
+    },
+    /// Restore a backup into the data directory, which must be new or empty; rebuilds the search
+    /// index and erases again what later backups or erasure lists erased.
+    Restore {
+        /// The backup folder.
+        backup: PathBuf,
+        /// An erasure list (`storybank erasure list --json` output) or a later backup folder whose
+        /// erasures to re-apply (repeat for several). Later backups in the same parent folder as
+        /// BACKUP are read without being named.
+        #[arg(long = "erasures", value_name = "PATH")]
+        erasures: Vec<PathBuf>,
+    },
+    /// Read the audit trail, newest first (works while the server runs).
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum ErasureCommand {
+    /// List every erasure, newest first.
+    List {
+        /// Print JSON (a list that `storybank restore --erasures` reads) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct AuditArgs {
+    /// Only this action (e.g. log_in, erased, pack_exported).
+    #[arg(long)]
+    action: Option<String>,
+    /// Only this account's entries.
+    #[arg(long)]
+    user: Option<String>,
+    /// Only entries about this id (story, pack, account or token).
+    #[arg(long)]
+    object: Option<String>,
+    /// Only entries on or after this day (YYYY-MM-DD).
+    #[arg(long)]
+    since: Option<chrono::NaiveDate>,
+    /// At most this many entries.
+    #[arg(long, default_value_t = 100)]
+    limit: usize,
+    /// Print CSV instead of text.
+    #[arg(long)]
+    csv: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -277,6 +333,16 @@ enum StoriesCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Erase a story for good: its text, transcript, photo, quotes and notes go from the store,
+    /// the media folder and the search index; a content-free record stays. Without --yes, shows
+    /// what would be erased. Stop the server first (or erase from its story page).
+    Erase {
+        /// The story's id.
+        id: String,
+        /// Erase without asking.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -284,10 +350,9 @@ fn main() -> ExitCode {
     // The server logs each request (info); other commands only warnings, unless STORYBANK_LOG says.
     let default_level = if matches!(cli.command, Command::Serve { .. }) { "info" } else { "warn" };
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("STORYBANK_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
-        )
+        .with_env_filter(storybank_server::log_filter(
+            &std::env::var("STORYBANK_LOG").unwrap_or_else(|_| default_level.to_owned()),
+        ))
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
@@ -327,9 +392,49 @@ fn run(out: &mut dyn Write, cli: Cli) -> Result<ExitCode> {
             .with_context(|| format!("cannot open the archive in {}", cli.data_dir.display()))?;
         return pack(out, &packs, command);
     }
+    match cli.command {
+        Command::Erasure { command: ErasureCommand::List { json } } => {
+            return erasure_list(out, &storybank_archive::erasures_in(&cli.data_dir)?, json);
+        }
+        Command::Audit(args) => return audit(out, &cli.data_dir, &args),
+        Command::Backup { target } => {
+            let manifest = storybank_archive::backup_data_dir(&cli.data_dir, &target)?;
+            writeln!(
+                out,
+                "Backed up {} stories and {} media files into {} ({} erasures recorded).",
+                manifest.stories,
+                manifest.media_files,
+                target.display(),
+                manifest.erasures
+            )?;
+            if manifest.missing_media > 0 {
+                writeln!(
+                    out,
+                    "{} media files were erased while the backup ran; restoring it erases their stories again.",
+                    manifest.missing_media
+                )?;
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Restore { backup, erasures } => {
+            let report = storybank_archive::restore(&backup, Config::new(&cli.data_dir), &erasures)?;
+            writeln!(
+                out,
+                "Restored the backup of {} into {}: {} stories, {} media files; {} later erasures re-applied.",
+                report.manifest.created_at.format("%Y-%m-%d %H:%M UTC"),
+                cli.data_dir.display(),
+                report.stories,
+                report.media_files,
+                report.erasures_reapplied
+            )?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
+    }
     let archive = Archive::open(Config::new(&cli.data_dir))
         .with_context(|| format!("cannot open the archive in {}", cli.data_dir.display()))?;
     match cli.command {
+        Command::Stories { command: StoriesCommand::Erase { id, yes } } => erase(out, &archive, &id, yes),
         Command::Ingest { paths, json } => ingest(out, &archive, &paths, json),
         Command::Search(args) => search(out, &archive, &args),
         Command::Reindex => reindex(out, &archive),
@@ -341,7 +446,13 @@ fn run(out: &mut dyn Write, cli: Cli) -> Result<ExitCode> {
                 .with_context(|| format!("serving on {addr}"))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::User { .. } | Command::Pack { .. } | Command::Token { .. } => unreachable!("handled above"),
+        Command::User { .. }
+        | Command::Pack { .. }
+        | Command::Token { .. }
+        | Command::Erasure { .. }
+        | Command::Audit(_)
+        | Command::Backup { .. }
+        | Command::Restore { .. } => unreachable!("handled above"),
     }
 }
 
@@ -425,7 +536,7 @@ fn pack(
         PackCommand::Export { id, format, output, version, name } => {
             let id = storybank_domain::PackId::parse(&id)?;
             let format = storybank_export::Format::parse(&format)?;
-            let (resolved, published) = packs.pack_for_export(id, version)?;
+            let (resolved, published) = packs.pack_for_export(id, version, format.extension())?;
             let info = storybank_export::ExportInfo {
                 archive: name,
                 pack_id: id,
@@ -758,4 +869,109 @@ fn print_story(out: &mut dyn Write, story: &Story) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+fn erase(out: &mut dyn Write, archive: &Archive, id: &str, yes: bool) -> Result<ExitCode> {
+    let id = StoryId::parse(id)?;
+    if !yes {
+        let (story, packs) = archive.erasure_preview(None, id)?;
+        writeln!(out, "This erases story {id} ({}) for good.", story.details.title)?;
+        print_erasure(
+            out,
+            &storybank_domain::Erasure { story: id, erased_at: chrono::Utc::now(), erased_by: None, packs },
+        )?;
+        writeln!(out, "Run again with --yes to erase it.")?;
+        return Ok(ExitCode::from(2));
+    }
+    let report = archive.erase(None, id)?;
+    writeln!(out, "Erased story {id}.")?;
+    print_erasure(out, &report.erasure)?;
+    if !report.wal_emptied {
+        writeln!(
+            out,
+            "Note: another process kept the database busy; its write-ahead log is emptied at the next start."
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_erasure(out: &mut dyn Write, erasure: &storybank_domain::Erasure) -> Result<()> {
+    let gone: Vec<_> = erasure.reached_beyond_curators().collect();
+    if gone.is_empty() {
+        writeln!(out, "  No published pack had taken it beyond the curation team.")?;
+    }
+    for (pack, version) in gone {
+        writeln!(
+            out,
+            "  Pack {} version {} (for {}) cited it, published {}.",
+            pack.pack,
+            version.version,
+            version.audience,
+            version.published_at.format("%Y-%m-%d")
+        )?;
+    }
+    for pack in &erasure.packs {
+        for export in &pack.exports {
+            writeln!(
+                out,
+                "  Pack {} was exported ({}) by {} on {}: tell whoever received it.",
+                pack.pack,
+                export.detail,
+                export.by.as_deref().unwrap_or("the command line"),
+                export.at.format("%Y-%m-%d")
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn erasure_list(out: &mut dyn Write, erasures: &[storybank_domain::Erasure], json: bool) -> Result<ExitCode> {
+    if json {
+        serde_json::to_writer_pretty(&mut *out, erasures)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if erasures.is_empty() {
+        writeln!(out, "No story has been erased.")?;
+    }
+    for erasure in erasures {
+        writeln!(
+            out,
+            "{}  story {}  by {}",
+            erasure.erased_at.format("%Y-%m-%d %H:%M"),
+            erasure.story,
+            erasure.erased_by.as_deref().unwrap_or("the command line")
+        )?;
+        print_erasure(out, erasure)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn audit(out: &mut dyn Write, data_dir: &std::path::Path, args: &AuditArgs) -> Result<ExitCode> {
+    let filter = storybank_archive::AuditFilter {
+        action: args.action.as_deref().map(storybank_domain::AuditAction::parse).transpose()?,
+        actor: args.user.clone(),
+        object: args.object.clone(),
+        since: args.since.and_then(|day| day.and_hms_opt(0, 0, 0)).map(|time| time.and_utc()),
+        limit: args.limit,
+        ..Default::default()
+    };
+    let entries = storybank_archive::audit_trail_in(data_dir, &filter)?;
+    if args.csv {
+        out.write_all(&storybank_export::audit_csv(&entries)?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    for entry in &entries {
+        writeln!(
+            out,
+            "{:>6}  {}  {:<14} {:<16} {:<38} {}",
+            entry.seq,
+            entry.at.format("%Y-%m-%d %H:%M:%S"),
+            entry.actor.as_deref().unwrap_or("(command line)"),
+            entry.action,
+            entry.object.as_deref().unwrap_or("-"),
+            entry.detail
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -15,9 +15,11 @@
 
 mod account;
 mod audience;
+mod audit;
 mod consent;
 mod curation;
 mod disclosure;
+mod erasure;
 mod error;
 mod language;
 mod pack;
@@ -30,11 +32,13 @@ mod vocab;
 
 pub use account::{MIN_PASSWORD_CHARS, Password, Role, Roles, User, UserId, UserName};
 pub use audience::Audience;
+pub use audit::{AuditAction, AuditEntry, AuditEvent};
 pub use consent::{Consent, ConsentScope, IdentifyAs, effective_scope};
 pub use curation::{CurationNotes, MAX_NOTE_CHARS, MAX_QUOTE_CHARS, Note, Quote, QuoteId, QuoteSpan};
 pub use disclosure::{
     Disclosed, Reading, coarsen_place, disclose, disclosed_words, name_as_allowed, speaker_labels,
 };
+pub use erasure::{CitingVersion, ErasedFromPack, Erasure, PastExport};
 pub use error::DomainError;
 pub use language::{Language, SUPPORTED_LANGUAGES};
 pub use pack::{

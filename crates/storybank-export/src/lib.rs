@@ -594,6 +594,27 @@ fn html(
     Ok(page.render()?)
 }
 
+// ---------------------------------------------------------------------------------------------
+// The audit trail
+
+/// The audit trail as CSV (one row per entry, newest first as given), with formula-like cells
+/// defused. The same file for the admin page's download and `storybank audit --csv`.
+pub fn audit_csv(entries: &[storybank_domain::AuditEntry]) -> Result<Vec<u8>, ExportError> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(["seq", "at", "actor", "action", "object", "detail"])?;
+    for entry in entries {
+        writer.write_record([
+            entry.seq.to_string(),
+            entry.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            cell(entry.actor.as_deref().unwrap_or("(command line)")),
+            entry.action.as_str().to_owned(),
+            cell(entry.object.as_deref().unwrap_or("")),
+            cell(&entry.detail),
+        ])?;
+    }
+    writer.into_inner().map_err(|err| ExportError::Csv(err.into_error().into()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -663,5 +684,22 @@ mod tests {
     #[test]
     fn block_quotes_keep_every_line() {
         assert_eq!(block_quote("one\n\ntwo"), "> one\n>\n> two");
+    }
+
+    #[test]
+    fn the_audit_csv_names_the_command_line_and_defuses_formulas() {
+        let entry = storybank_domain::AuditEntry {
+            seq: 7,
+            at: "2026-01-02T03:04:05Z".parse().unwrap(),
+            actor: None,
+            action: storybank_domain::AuditAction::PackExported,
+            object: Some("=HYPERLINK(1)".into()),
+            detail: "version 1 as csv".into(),
+        };
+        let text = String::from_utf8(audit_csv(&[entry]).unwrap()).unwrap();
+        assert_eq!(
+            text,
+            "seq,at,actor,action,object,detail\n7,2026-01-02T03:04:05Z,(command line),pack_exported,'=HYPERLINK(1),version 1 as csv\n"
+        );
     }
 }

@@ -63,6 +63,17 @@ impl std::fmt::Debug for StoryIndex {
     }
 }
 
+/// What [`StoryIndex::trace`] found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Trace {
+    /// `field: term` for each term containing the word looked for.
+    pub terms: Vec<String>,
+    /// Whether a segment holds the story (even as a deleted document).
+    pub holds_story: bool,
+    /// Deleted documents still inside segments.
+    pub deleted_documents: u64,
+}
+
 /// How [`StoryIndex::open`] found the index.
 #[derive(Debug)]
 pub enum Opened {
@@ -211,6 +222,70 @@ impl StoryIndex {
         }
         self.reader.reload()?;
         self.refresh_theme_parents()
+    }
+
+    /// Physically drops deleted stories: merges every segment that still holds deleted documents
+    /// (a merge rewrites terms, postings and stored ids without them; a term only they used is
+    /// gone), then deletes the files no segment uses any more. Call after a commit.
+    pub fn purge_deleted(&self) -> Result<(), IndexError> {
+        for attempt in 0.. {
+            let segments: Vec<tantivy::index::SegmentId> = self
+                .index
+                .searchable_segment_metas()?
+                .into_iter()
+                .filter(|meta| meta.has_deletes())
+                .map(|meta| meta.id())
+                .collect();
+            if segments.is_empty() {
+                break;
+            }
+            // A background merge may hold some of these segments; wait for it and try again.
+            if let Err(err) = self.writer()?.merge(&segments).wait() {
+                if attempt >= 200 {
+                    return Err(err.into());
+                }
+                std::thread::sleep(std::time::Duration::from_millis(25));
+            }
+        }
+        self.writer()?.garbage_collect_files().wait()?;
+        self.reader.reload()?;
+        self.refresh_theme_parents()
+    }
+
+    /// What the index physically holds of a story and of a word, read through tantivy (a byte
+    /// search of the files would miss terms in compressed blocks): every term of any field that
+    /// contains `needle` (lowercased), whether any segment holds `id` (deleted or not), and how
+    /// many deleted documents the segments still carry. For erasure checks.
+    pub fn trace(&self, needle: &str, id: StoryId) -> Result<Trace, IndexError> {
+        let needle = needle.to_lowercase();
+        let searcher = self.index.reader()?.searcher();
+        let id_term = Term::from_field_text(self.fields.id, &id.to_string());
+        let mut trace = Trace::default();
+        for segment in searcher.segment_readers() {
+            trace.deleted_documents += u64::from(segment.num_deleted_docs());
+            if segment
+                .inverted_index(self.fields.id)?
+                .get_term_info(&id_term)
+                .map_err(io_error(&self.root))?
+                .is_some()
+            {
+                trace.holds_story = true;
+            }
+            for (field, entry) in self.fields.schema.fields() {
+                if !entry.is_indexed() {
+                    continue;
+                }
+                let inverted = segment.inverted_index(field)?;
+                let mut stream = inverted.terms().stream().map_err(io_error(&self.root))?;
+                while stream.advance() {
+                    let term = String::from_utf8_lossy(stream.key()).to_lowercase();
+                    if term.contains(&needle) {
+                        trace.terms.push(format!("{}: {term}", entry.name()));
+                    }
+                }
+            }
+        }
+        Ok(trace)
     }
 
     /// The last store change the committed index contains.

@@ -63,6 +63,24 @@ impl AppState {
     }
 }
 
+/// Libraries that log the text they handle at debug level or finer (the HTML parser behind the
+/// sanitiser logs every run of characters it parses, so story text). They are held at `warn`
+/// whatever the operator asks for, so that no log level ever writes story text.
+const TALKATIVE: [&str; 4] = ["html5ever", "markup5ever", "ammonia", "pulldown_cmark"];
+
+/// The log filter for `spec` (e.g. `info`, or `STORYBANK_LOG`'s value): as asked for Storybank's
+/// own crates, and never finer than `warn` for libraries that would log story text.
+pub fn log_filter(spec: &str) -> tracing_subscriber::EnvFilter {
+    let mut filter = tracing_subscriber::EnvFilter::try_new(spec)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    for target in TALKATIVE {
+        if let Ok(directive) = format!("{target}=warn").parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
+    filter
+}
+
 /// The application: routes, security headers, request logs.
 pub fn build_app(
     state: web::Data<AppState>,

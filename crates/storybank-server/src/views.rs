@@ -71,8 +71,12 @@ impl Chrome {
         if user.has(Role::Curator) {
             link("/themes", "Themes");
         }
+        if user.has(Role::Curator) || user.has(Role::Admin) {
+            link("/erasures", "Erasures");
+        }
         if user.has(Role::Admin) {
             link("/admin/users", "Users");
+            link("/admin/audit", "Audit");
         }
         Self {
             title: title.to_owned(),

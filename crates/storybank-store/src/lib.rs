@@ -13,7 +13,9 @@
 //! ```
 
 mod accounts;
+mod audit;
 mod curation;
+mod erasures;
 mod error;
 mod media;
 mod migrate;
@@ -26,7 +28,9 @@ use std::path::{Path, PathBuf};
 use rusqlite::Connection;
 
 pub use crate::accounts::{SessionRecord, TokenRecord};
+pub use crate::audit::AuditFilter;
 pub use crate::curation::{Curation, ThemeCount};
+pub use crate::erasures::PendingErasure;
 pub use crate::error::StoreError;
 pub use crate::media::MediaFolder;
 pub use crate::migrate::SCHEMA_VERSION;

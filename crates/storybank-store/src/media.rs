@@ -58,6 +58,18 @@ impl MediaFolder {
         fs::read(&path).map_err(|err| StoreError::io(path, err))
     }
 
+    /// Deletes a stored file (one already gone is fine), and makes the deletion durable.
+    pub fn remove(&self, hash: &ContentHash) -> Result<(), StoreError> {
+        let path = self.path_of(hash);
+        match fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(err) => return Err(StoreError::io(path, err)),
+        }
+        let folder = path.parent().expect("media paths have a parent");
+        fs::File::open(folder).and_then(|dir| dir.sync_all()).map_err(|err| StoreError::io(folder, err))
+    }
+
     /// The folder itself.
     pub fn root(&self) -> &Path {
         &self.root

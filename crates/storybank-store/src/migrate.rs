@@ -13,6 +13,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0002_accounts_curation", include_str!("migrations/0002_accounts_curation.sql")),
     ("0003_packs", include_str!("migrations/0003_packs.sql")),
     ("0004_api_tokens", include_str!("migrations/0004_api_tokens.sql")),
+    ("0005_erasures_audit", include_str!("migrations/0005_erasures_audit.sql")),
 ];
 
 /// The schema version this build writes.

@@ -899,7 +899,7 @@ pub async fn export_pack(
     let name = state.name.clone();
     let version = query.version;
     let (bytes, file_name) = blocking(&state, move |archive| {
-        let (pack, published) = archive.export_pack_for(&who, id, version)?;
+        let (pack, published) = archive.export_pack_for(&who, id, version, format.extension())?;
         let info = storybank_export::ExportInfo {
             archive: name,
             pack_id: id,

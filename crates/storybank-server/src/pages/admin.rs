@@ -98,7 +98,7 @@ pub async fn create(
     };
     let password_text: String = random_token()?.chars().take(20).collect();
     let password = Password::parse(&password_text).map_err(PageError::internal)?;
-    let accounts = state.accounts.clone();
+    let accounts = state.accounts.acting_as(&user.0.user);
     let new_name = name.clone();
     match web::block(move || accounts.add_user(new_name, roles, &password)).await?.map_err(PageError::from) {
         Ok(_) => {
@@ -150,7 +150,7 @@ pub async fn roles(
         return users_page(&req, &state, &user, StatusCode::UNPROCESSABLE_ENTITY, None, None, Some(message))
             .await;
     }
-    let accounts = state.accounts.clone();
+    let accounts = state.accounts.acting_as(&user.0.user);
     web::block(move || accounts.set_roles(&name, roles)).await??;
     Ok(see_other("/admin/users?done=roles"))
 }
@@ -172,7 +172,7 @@ async fn set_disabled(
         return users_page(&req, &state, &user, StatusCode::UNPROCESSABLE_ENTITY, None, None, Some(message))
             .await;
     }
-    let accounts = state.accounts.clone();
+    let accounts = state.accounts.acting_as(&user.0.user);
     web::block(move || accounts.set_disabled(&name, disabled)).await??;
     Ok(see_other(if disabled { "/admin/users?done=disabled" } else { "/admin/users?done=enabled" }))
 }

@@ -9,6 +9,7 @@ pub(crate) mod review;
 mod story;
 mod submit;
 mod themes;
+mod trust;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;
@@ -48,6 +49,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/stories/{id}/consent", web::post().to(story::consent))
         .route("/stories/{id}/alt-text", web::post().to(story::alt_text))
         .route("/stories/{id}/details", web::post().to(story::details))
+        .route("/stories/{id}/erase", web::get().to(trust::confirm_erase))
+        .route("/stories/{id}/erase", web::post().to(trust::erase))
+        .route("/erasures", web::get().to(trust::erasures))
+        .route("/admin/audit", web::get().to(trust::audit))
+        .route("/admin/audit.csv", web::get().to(trust::audit_csv))
         .route("/media/{id}/{rendition}", web::get().to(media::image))
         .route("/review", web::get().to(review::queue))
         .route("/search", web::get().to(review::search))
@@ -132,6 +138,9 @@ pub fn flash(code: Option<&str>) -> Option<String> {
         "quote-removed" => "Quote removed.",
         "status" => "Status changed.",
         "withdrawn" => "The story was withdrawn: nobody can see it any more.",
+        "erased" => {
+            "The story was erased: its content is gone from the archive, its search index and its media."
+        }
         "consent" => "Consent saved.",
         "alt-text" => "Alt text saved.",
         "details" => "Details saved.",

@@ -755,7 +755,7 @@ pub async fn export(
     let archive_name = state.name.clone();
     let version = query.version;
     let (bytes, file_name) = blocking(&state, move |archive| {
-        let (pack, published) = archive.export_pack_for(&who, id, version)?;
+        let (pack, published) = archive.export_pack_for(&who, id, version, format.extension())?;
         let info = ExportInfo {
             archive: archive_name,
             pack_id: id,
