@@ -8,4 +8,5 @@ mod ingest;
 mod packs;
 mod search;
 mod support;
+mod trust;
 mod web;

@@ -167,6 +167,20 @@ async fn every_route_checks_the_role_and_the_story() {
         ("GET", "/search?q=bus&theme=housing".into(), vec![], [303, 403, 403, 200, 200, 403]),
         ("GET", "/themes".into(), vec![], [303, 403, 403, 200, 403, 403]),
         ("GET", "/admin/users".into(), vec![], [303, 403, 403, 403, 403, 200]),
+        ("GET", format!("/stories/{sample}/erase"), vec![], [303, 403, 403, 200, 403, 200]),
+        ("GET", "/stories/not-an-id/erase".into(), vec![], [303, 403, 403, 404, 403, 404]),
+        // Without the confirmation box ticked nothing is erased (the rows after still see it).
+        ("POST", format!("/stories/{sample}/erase"), vec![], [403, 403, 403, 422, 403, 422]),
+        ("GET", "/erasures".into(), vec![], [303, 403, 403, 200, 403, 200]),
+        ("GET", "/admin/audit".into(), vec![], [303, 403, 403, 403, 403, 200]),
+        (
+            "GET",
+            "/admin/audit?action=log_in&user=carl&since=2020-01-01".into(),
+            vec![],
+            [303, 403, 403, 403, 403, 200],
+        ),
+        ("GET", "/admin/audit?action=drop-table".into(), vec![], [303, 403, 403, 403, 403, 422]),
+        ("GET", "/admin/audit.csv".into(), vec![], [303, 403, 403, 403, 403, 200]),
         ("GET", "/no/such/page".into(), vec![], [404, 404, 404, 404, 404, 404]),
         ("POST", format!("/stories/{rita}/tags"), vec![("tag", "night-bus")], [403, 303, 404, 303, 404, 404]),
         (
