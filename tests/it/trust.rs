@@ -140,6 +140,8 @@ fn backups_and_restores_refuse_what_they_cannot_do_safely() {
     std::fs::write(&media[0], b"not the photo").unwrap();
     let err = storybank_archive::restore(&good, Config::new(backups.path().join("fresh")), &[]).unwrap_err();
     assert!(err.to_string().contains("does not match its name"), "{err}");
+    // ... and the data directory is left empty, so the restore can be retried.
+    assert!(std::fs::read_dir(backups.path().join("fresh")).unwrap().next().is_none());
 }
 
 #[test]
@@ -191,7 +193,7 @@ fn an_erasure_cut_short_is_finished_on_the_next_start() {
 }
 
 #[test]
-fn only_curators_and_admins_erase_and_a_story_is_erased_once() {
+fn only_curators_erase_and_a_story_is_erased_once() {
     let test = TestArchive::new();
     test.ingest(&sample_dir());
     let archive = &test.archive;
@@ -199,7 +201,8 @@ fn only_curators_and_admins_erase_and_a_story_is_erased_once() {
     for (roles, expected) in [
         (&[Role::Reporter][..], Some(ErrorKind::Forbidden)),
         (&[Role::Commissioner], Some(ErrorKind::Forbidden)),
-        (&[Role::Admin], None),
+        (&[Role::Admin], Some(ErrorKind::Forbidden)),
+        (&[Role::Curator], None),
     ] {
         let user = person(archive, &format!("user{}", roles[0]), roles);
         let result = archive.erase(Some(&user), id);
@@ -244,6 +247,13 @@ fn the_audit_trail_records_who_did_what_and_never_story_text() {
     archive.change_status(&curator, story.id, Status::Reviewed).unwrap();
     archive.change_status(&curator, story.id, Status::Withdrawn).unwrap();
 
+    let old = story.details.consent.as_ref().unwrap();
+    let consent_change = format!(
+        "internal/{}/{}/{} -> commissioners/anonymous/2025-01-01/no expiry",
+        old.identify_as(),
+        old.given_on(),
+        old.expires_on().map_or("no expiry".to_owned(), |day| format!("until {day}"))
+    );
     let entries = archive.audit_trail(Some(&admin), &AuditFilter::default()).unwrap();
     let seen: Vec<(AuditAction, Option<&str>, &str)> =
         entries.iter().rev().map(|e| (e.action, e.actor.as_deref(), e.detail.as_str())).collect();
@@ -255,7 +265,7 @@ fn the_audit_trail_records_who_did_what_and_never_story_text() {
         (AuditAction::LogInFailed, None, "unknown account"),
         (AuditAction::RolesChanged, Some("adam"), "reporter,curator"),
         (AuditAction::ViewInternal, Some("carl"), ""),
-        (AuditAction::ConsentChanged, Some("carl"), "internal -> commissioners"),
+        (AuditAction::ConsentChanged, Some("carl"), consent_change.as_str()),
         (AuditAction::StatusChanged, Some("carl"), "submitted -> reviewed"),
         (AuditAction::Withdrawn, Some("carl"), "reviewed -> withdrawn"),
     ];

@@ -164,7 +164,9 @@ impl Accounts {
     pub fn set_password(&self, name: &UserName, password: &Password) -> Result<(), ArchiveError> {
         let user = self.user_named(name)?;
         let hash = hash_password(password)?;
-        self.store()?.set_password_hash(user.id, &hash)?;
+        let mut store = self.store()?;
+        store.set_password_hash(user.id, &hash)?;
+        self.record(&store, AuditEvent::new(AuditAction::PasswordChanged, user.id, ""))?;
         Ok(())
     }
 

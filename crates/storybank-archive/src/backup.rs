@@ -60,6 +60,9 @@ pub struct RestoreReport {
     pub erasures_reapplied: usize,
     /// Stories in the restored archive.
     pub stories: u64,
+    /// Media files that restored stories use but the backup lacked (a damaged backup: their
+    /// photos do not show).
+    pub missing_media: usize,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ArchiveError + '_ {
@@ -129,6 +132,13 @@ pub fn read_erasures(path: &Path) -> Result<Vec<Erasure>, ArchiveError> {
 }
 
 impl Archive {
+    /// The media files the store's stories refer to.
+    pub(crate) fn media_in_use(
+        &self,
+    ) -> Result<std::collections::BTreeSet<storybank_domain::ContentHash>, ArchiveError> {
+        Ok(Store::media_hashes_in(&self.data_dir.join(DATABASE_FILE))?.into_iter().collect())
+    }
+
     /// Makes a backup in `target` (a new or empty folder) while the archive keeps working; `by`
     /// is an admin (`None`: the command line).
     pub fn backup(&self, by: Option<&User>, target: &Path) -> Result<BackupManifest, ArchiveError> {
@@ -157,11 +167,11 @@ fn backup_store(
         || store.lock().map_err(|_| ArchiveError::new(ErrorKind::Internal, "the store lock was poisoned"));
     empty_folder(target, "the backup folder")?;
     let database = target.join(DATABASE_FILE);
-    let (created_at, stories, erasures, media_root) = {
+    let (created_at, stories, media_root) = {
         let store = lock()?;
         let created_at = Utc::now();
         store.backup_database(&database)?;
-        (created_at, store.count_stories()?, store.erasures()?, store.media().root().to_owned())
+        (created_at, store.count_stories()?, store.media().root().to_owned())
     };
     let mut media_files = 0;
     let mut missing_media = 0;
@@ -180,6 +190,9 @@ fn backup_store(
             Err(err) => return Err(io(&from)(err)),
         }
     }
+    // Read after the media are copied: a story erased while they were copied is in this list,
+    // and a restore of this backup erases it again.
+    let erasures = lock()?.erasures()?;
     let erasures_json = serde_json::to_vec_pretty(&erasures)
         .map_err(|err| ArchiveError::new(ErrorKind::Internal, err.to_string()))?;
     write_durably(&target.join(ERASURES_FILE), &erasures_json)?;
@@ -228,28 +241,53 @@ pub fn restore(
     for source in erasure_sources {
         later.extend(read_erasures(source)?);
     }
+    // The backup's own list too: it may hold stories erased while its media were copied.
+    later.extend(read_erasures(backup)?);
     let data_dir = config.data_dir.clone();
     empty_folder(&data_dir, "the data directory to restore into")?;
+    let result = restore_into(backup, config, manifest, later);
+    if result.is_err() {
+        // Leave the data directory empty again, so the restore can be retried.
+        if let Ok(entries) = fs::read_dir(&data_dir) {
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let _ = if path.is_dir() { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
+            }
+        }
+    }
+    result
+}
+
+fn restore_into(
+    backup: &Path,
+    config: Config,
+    manifest: BackupManifest,
+    mut later: Vec<Erasure>,
+) -> Result<RestoreReport, ArchiveError> {
+    let data_dir = config.data_dir.clone();
     let database = data_dir.join(DATABASE_FILE);
     fs::copy(backup.join(DATABASE_FILE), &database).map_err(io(&database))?;
     fs::File::open(&database).and_then(|file| file.sync_all()).map_err(io(&database))?;
     let mut media_files = 0;
+    let mut missing = Vec::new();
     {
         let store = Store::open(&data_dir)?;
         for hash in Store::media_hashes_in(&database)? {
             let from = backup.join("media").join(&hash.as_str()[..2]).join(hash.as_str());
             match fs::read(&from) {
                 Ok(bytes) => {
-                    if store.media().put(&bytes)? != hash {
+                    if blake3::hash(&bytes).to_hex().as_str() != hash.as_str() {
                         return Err(invalid(format!(
                             "{}: the file's content does not match its name; the backup is damaged",
                             from.display()
                         )));
                     }
+                    store.media().put(&bytes)?;
                     media_files += 1;
                 }
-                // Erased after the database copy was taken: the erasure is re-applied below.
-                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                // Erased while the backup was made: the erasure is re-applied below (a gap no
+                // erasure explains is reported).
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => missing.push(hash),
                 Err(err) => return Err(io(&from)(err)),
             }
         }
@@ -268,5 +306,10 @@ pub fn restore(
         ),
     )?;
     let stories = archive.count_stories()?;
-    Ok(RestoreReport { manifest, media_files, erasures_reapplied, stories })
+    let still_used = archive.media_in_use()?;
+    let missing_media = missing.iter().filter(|hash| still_used.contains(hash)).count();
+    if missing_media > 0 {
+        tracing::warn!(missing_media, "the backup lacks media files that restored stories use");
+    }
+    Ok(RestoreReport { manifest, media_files, erasures_reapplied, stories, missing_media })
 }

@@ -260,8 +260,19 @@ impl Archive {
         id: StoryId,
         consent: Option<Consent>,
     ) -> Result<Story, ArchiveError> {
-        let scope = |consent: Option<&Consent>| consent.map_or("none", |c| c.scope().as_str());
-        let mut before = "none";
+        // Codes and dates only, e.g. `internal/anonymous/2024-03-01/no expiry`.
+        let scope = |consent: Option<&Consent>| {
+            consent.map_or("none".to_owned(), |c| {
+                format!(
+                    "{}/{}/{}/{}",
+                    c.scope(),
+                    c.identify_as(),
+                    c.given_on(),
+                    c.expires_on().map_or("no expiry".to_owned(), |day| format!("until {day}"))
+                )
+            })
+        };
+        let mut before = "none".to_owned();
         let after = scope(consent.as_ref());
         let story = self.edit(user, id, Action::Curate, "consent", |details| {
             before = scope(details.consent.as_ref());

@@ -124,11 +124,8 @@ impl Archive {
             limits: config.limits,
             data_dir: config.data_dir,
         };
-        {
-            // An erasure interrupted by a crash is finished before anything else.
-            let mut store = archive.store()?;
-            archive.finish_erasures(&mut store)?;
-        }
+        // An erasure interrupted by a crash is finished before anything else.
+        archive.finish_erasures()?;
         Ok(archive)
     }
 

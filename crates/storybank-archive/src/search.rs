@@ -221,9 +221,18 @@ impl Archive {
         let fresh = StoryIndex::create_generation(&self.data_dir.join("index")).map_err(index_error)?;
         {
             let store = self.store()?;
-            fill(&store, &fresh, progress)?;
-            // Stories stored while we were filling are caught up before the swap.
-            catch_up(&store, &fresh, fresh.last_change().map_err(index_error)?)?;
+            let filled = fill(&store, &fresh, progress)
+                // Stories stored while we were filling are caught up before the swap.
+                .and_then(|()| catch_up(&store, &fresh, fresh.last_change().map_err(index_error)?));
+            if let Err(err) = filled {
+                // A half-built generation is deleted: it may hold stories erased meanwhile.
+                let path = fresh.path();
+                drop(fresh);
+                if let Err(remove) = std::fs::remove_dir_all(&path) {
+                    tracing::warn!(error = %remove, "could not remove a failed index generation");
+                }
+                return Err(err);
+            }
             let mut live = self
                 .index
                 .write()

@@ -427,6 +427,13 @@ fn run(out: &mut dyn Write, cli: Cli) -> Result<ExitCode> {
                 report.media_files,
                 report.erasures_reapplied
             )?;
+            if report.missing_media > 0 {
+                writeln!(
+                    out,
+                    "Warning: the backup lacks {} media files that restored stories use; their photos do not show.",
+                    report.missing_media
+                )?;
+            }
             return Ok(ExitCode::SUCCESS);
         }
         _ => {}
@@ -967,7 +974,7 @@ fn audit(out: &mut dyn Write, data_dir: &std::path::Path, args: &AuditArgs) -> R
             "{:>6}  {}  {:<14} {:<16} {:<38} {}",
             entry.seq,
             entry.at.format("%Y-%m-%d %H:%M:%S"),
-            entry.actor.as_deref().unwrap_or("(command line)"),
+            storybank_domain::AuditEvent::actor_label(entry.action, entry.actor.as_deref()),
             entry.action,
             entry.object.as_deref().unwrap_or("-"),
             entry.detail

@@ -11,7 +11,8 @@ vocabulary!(
     AuditAction, "audit action", {
         /// A person logged in.
         LogIn => "log_in",
-        /// A log-in was refused (wrong name or password, disabled account, or too many tries).
+        /// A log-in was refused (wrong name or password, or a disabled account). Tries refused by
+        /// the rate limiter are not recorded, so a flood of them cannot flood the trail.
         LogInFailed => "log_in_failed",
         /// A person logged out.
         LogOut => "log_out",
@@ -41,6 +42,8 @@ vocabulary!(
         RolesChanged => "roles_changed",
         /// An account was disabled or enabled.
         UserDisabled => "user_disabled",
+        /// An account's password was set.
+        PasswordChanged => "password_changed",
         /// A backup was made.
         Backup => "backup",
         /// The archive was restored from a backup.
@@ -68,6 +71,7 @@ impl AuditAction {
             AuditAction::UserAdded => "Added an account",
             AuditAction::RolesChanged => "Changed roles",
             AuditAction::UserDisabled => "Disabled or enabled an account",
+            AuditAction::PasswordChanged => "Set a password",
             AuditAction::Backup => "Made a backup",
             AuditAction::Restore => "Restored a backup",
         }
@@ -93,6 +97,16 @@ impl AuditEvent {
     /// An event about `object`.
     pub fn new(action: AuditAction, object: impl ToString, detail: impl Into<String>) -> Self {
         Self { action, object: Some(object.to_string()), detail: detail.into() }
+    }
+
+    /// Who an entry names: the account, or for entries without one, the command line (or, for a
+    /// refused log-in, nobody logged in).
+    pub fn actor_label(action: AuditAction, actor: Option<&str>) -> String {
+        match (actor, action) {
+            (Some(name), _) => name.to_owned(),
+            (None, AuditAction::LogInFailed) => "(not logged in)".to_owned(),
+            (None, _) => "(command line)".to_owned(),
+        }
     }
 
     /// An event about no particular object.

@@ -23,6 +23,7 @@ mod erasure;
 mod error;
 mod language;
 mod pack;
+mod redaction;
 mod story;
 mod tag;
 mod text;
@@ -45,6 +46,9 @@ pub use pack::{
     Backing, Evidence, EvidenceStory, Finding, FindingId, FindingKind, MAX_EVIDENCE, MAX_FINDINGS,
     MAX_MARKDOWN_CHARS, Markdown, Move, Pack, PackId, ResolvedEvidence, ResolvedFinding, ResolvedPack,
     Source, Unavailable, resolve,
+};
+pub use redaction::{
+    Applied, Pseudonyms, Redacted, RedactionKind, Suggestion, Unit, find_phrase, redact, suggest, units,
 };
 pub use story::{ContentHash, EncodedImage, MediaRef, Story, StoryContent, StoryDetails, StoryId};
 pub use tag::{MAX_TAG_CHARS, MAX_TAGS_PER_STORY, Tag, normalise_tags};

@@ -606,7 +606,7 @@ pub fn audit_csv(entries: &[storybank_domain::AuditEntry]) -> Result<Vec<u8>, Ex
         writer.write_record([
             entry.seq.to_string(),
             entry.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            cell(entry.actor.as_deref().unwrap_or("(command line)")),
+            cell(&storybank_domain::AuditEvent::actor_label(entry.action, entry.actor.as_deref())),
             entry.action.as_str().to_owned(),
             cell(entry.object.as_deref().unwrap_or("")),
             cell(&entry.detail),

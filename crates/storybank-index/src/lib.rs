@@ -181,13 +181,19 @@ impl StoryIndex {
         if let Ok(root) = fs::File::open(&self.root) {
             let _ = root.sync_all();
         }
+        if let Err(err) = self.remove_other_generations() {
+            tracing::warn!(error = %err, "could not remove an old index generation; it goes at the next erasure");
+        }
+        Ok(())
+    }
+
+    /// Deletes every generation under the root but this one (old ones, and any a failed rebuild
+    /// left behind): they may hold erased stories.
+    pub fn remove_other_generations(&self) -> Result<(), IndexError> {
         for entry in fs::read_dir(&self.root).map_err(io_error(&self.root))?.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if is_generation_name(&name)
-                && name != self.generation
-                && let Err(err) = fs::remove_dir_all(entry.path())
-            {
-                tracing::warn!(generation = name, error = %err, "could not remove an old index generation");
+            if is_generation_name(&name) && name != self.generation {
+                fs::remove_dir_all(entry.path()).map_err(io_error(&entry.path()))?;
             }
         }
         Ok(())

@@ -71,7 +71,18 @@ const TALKATIVE: [&str; 4] = ["html5ever", "markup5ever", "ammonia", "pulldown_c
 /// The log filter for `spec` (e.g. `info`, or `STORYBANK_LOG`'s value): as asked for Storybank's
 /// own crates, and never finer than `warn` for libraries that would log story text.
 pub fn log_filter(spec: &str) -> tracing_subscriber::EnvFilter {
-    let mut filter = tracing_subscriber::EnvFilter::try_new(spec)
+    // Directives naming those libraries (or their modules, which would be more specific than
+    // ours and win) are dropped.
+    let kept: Vec<&str> = spec
+        .split(',')
+        .filter(|directive| {
+            let target = directive.trim().split(['=', '[']).next().unwrap_or("");
+            !TALKATIVE
+                .iter()
+                .any(|talkative| target == *talkative || target.starts_with(&format!("{talkative}::")))
+        })
+        .collect();
+    let mut filter = tracing_subscriber::EnvFilter::try_new(kept.join(","))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     for target in TALKATIVE {
         if let Ok(directive) = format!("{target}=warn").parse() {
@@ -124,4 +135,23 @@ pub async fn serve(archive: Arc<Archive>, config: ServerConfig) -> std::io::Resu
 /// Runs [`serve`] on its own async runtime, blocking until the server stops.
 pub fn run(archive: Arc<Archive>, config: ServerConfig) -> std::io::Result<()> {
     actix_web::rt::System::new().block_on(serve(archive, config))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_log_spec_lets_the_html_parser_log_story_text() {
+        for spec in
+            ["trace", "html5ever=trace", "storybank=debug,html5ever::tokenizer=trace", "ammonia[x]=debug"]
+        {
+            let filter = log_filter(spec).to_string();
+            assert!(filter.contains("html5ever=warn"), "{spec}: {filter}");
+            assert!(!filter.contains("html5ever::"), "{spec}: {filter}");
+            assert!(!filter.contains("html5ever=trace"), "{spec}: {filter}");
+            assert!(!filter.contains("ammonia[x]"), "{spec}: {filter}");
+        }
+        assert!(log_filter("storybank=debug").to_string().contains("storybank=debug"));
+    }
 }

@@ -71,7 +71,7 @@ impl Chrome {
         if user.has(Role::Curator) {
             link("/themes", "Themes");
         }
-        if user.has(Role::Curator) || user.has(Role::Admin) {
+        if user.has(Role::Curator) {
             link("/erasures", "Erasures");
         }
         if user.has(Role::Admin) {

@@ -20,6 +20,7 @@ mod error;
 mod media;
 mod migrate;
 mod packs;
+mod redactions;
 mod rows;
 mod stories;
 
@@ -35,6 +36,7 @@ pub use crate::error::StoreError;
 pub use crate::media::MediaFolder;
 pub use crate::migrate::SCHEMA_VERSION;
 pub use crate::packs::{PackRecord, PackUse, PackVersion};
+pub use crate::redactions::RedactionRecord;
 pub use crate::stories::{InsertOutcome, StorySummary};
 
 /// The name of the SQLite file in the data directory.

@@ -14,6 +14,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0003_packs", include_str!("migrations/0003_packs.sql")),
     ("0004_api_tokens", include_str!("migrations/0004_api_tokens.sql")),
     ("0005_erasures_audit", include_str!("migrations/0005_erasures_audit.sql")),
+    ("0006_redactions", include_str!("migrations/0006_redactions.sql")),
 ];
 
 /// The schema version this build writes.

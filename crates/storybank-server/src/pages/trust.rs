@@ -1,4 +1,4 @@
-//! Erasure and the audit trail: the erase confirmation and its action (curators and admins), the
+//! Erasure and the audit trail: the erase confirmation and its action (curators), the
 //! list of erasures with where each story had gone, and the audit trail with its CSV (admins).
 
 use actix_web::http::header;
@@ -14,7 +14,7 @@ use crate::auth::LoggedIn;
 use crate::error::PageError;
 use crate::views::Chrome;
 
-const ERASERS: &[Role] = &[Role::Curator, Role::Admin];
+const ERASERS: &[Role] = &[Role::Curator];
 /// Entries per page of the audit trail.
 const AUDIT_PAGE: usize = 100;
 
@@ -206,7 +206,12 @@ impl AuditQuery {
             object: text(&self.object),
             since: day(&self.since, "from")?,
             // Up to the end of the day given.
-            until: day(&self.until, "to")?.map(|time| time + chrono::Duration::days(1)),
+            until: day(&self.until, "to")?
+                .map(|time| {
+                    time.checked_add_signed(chrono::Duration::days(1))
+                        .ok_or_else(|| format!("to {:?} is too far in the future", self.until.trim()))
+                })
+                .transpose()?,
             before_seq: self.before,
             limit,
         })
@@ -298,7 +303,7 @@ pub async fn audit(
             .map(|entry| AuditRow {
                 seq: entry.seq,
                 at: entry.at.format("%Y-%m-%d %H:%M:%S").to_string(),
-                actor: entry.actor.unwrap_or_else(|| "(command line)".into()),
+                actor: storybank_domain::AuditEvent::actor_label(entry.action, entry.actor.as_deref()),
                 action: entry.action.label(),
                 object: entry.object.unwrap_or_default(),
                 detail: entry.detail,
@@ -352,6 +357,8 @@ mod tests {
         assert_eq!(filter.since.unwrap().to_rfc3339(), "2026-01-02T00:00:00+00:00");
         assert!(query("drop", "").filter(10).unwrap_err().contains("audit action"));
         assert!(query("", "yesterday").filter(10).unwrap_err().contains("YYYY-MM-DD"));
+        let far = AuditQuery { until: "+262142-12-31".into(), ..AuditQuery::default() };
+        assert!(far.filter(10).unwrap_err().contains("too far"));
         assert_eq!(query("log_in", "").query_string(), "action=log_in&user=cara");
     }
 }
