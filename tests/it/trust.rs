@@ -289,3 +289,110 @@ fn the_audit_trail_records_who_did_what_and_never_story_text() {
         ErrorKind::Forbidden
     );
 }
+
+/// A text story full of identifying details, ingested from a manifest.
+fn identifying_story(archive: &Archive) -> StoryId {
+    let staging = tempfile::tempdir().unwrap();
+    std::fs::write(
+        staging.path().join("call.story.json"),
+        r#"{"title": "Nobody called Mary Smith back", "form": "text", "language": "en", "story_type": "written",
+            "storyteller": "Mary Smith", "reporter": "dave.o", "place": "Leeds",
+            "consent": {"scope": "public", "identify_as": "anonymous", "given_on": "2025-05-01"},
+            "body": "I am Mary Smith. Ring me on 0113 496 0000 or write to mary.smith@example.org. Mary waited at 12 Canal Street, LS1 4AB, and Smith is a common name."}"#,
+    )
+    .unwrap();
+    archive.ingest_paths(&[staging.path().to_owned()], &NoProgress).unwrap();
+    archive.story_summaries().unwrap().into_iter().find(|s| s.title.as_str().contains("Mary")).unwrap().id
+}
+
+#[test]
+fn accepted_redactions_replace_the_text_everywhere_and_keep_one_pseudonym_per_person() {
+    let test = TestArchive::new();
+    let archive = &test.archive;
+    let curator = person(archive, "carl", &[Role::Curator]);
+    let id = identifying_story(archive);
+    let quote = archive
+        .add_quote(
+            &curator,
+            id,
+            storybank_archive::QuoteSelection::Passage("Mary waited at 12 Canal Street"),
+            vec![],
+        )
+        .unwrap();
+    let suggestions = archive.redaction_suggestions(&curator, id).unwrap();
+    let kinds: Vec<(&str, &str)> = suggestions.iter().map(|s| (s.kind.as_str(), s.found.as_str())).collect();
+    assert_eq!(
+        kinds,
+        [
+            ("name", "Mary Smith"),
+            ("name", "Mary Smith"),
+            ("phone", "0113 496 0000"),
+            ("email", "mary.smith@example.org"),
+            ("name", "Mary"),
+            ("address", "12 Canal Street"),
+            ("postcode", "LS1 4AB"),
+            ("name", "Smith"),
+        ]
+    );
+    let accepted = suggestions.iter().map(|s| s.key()).collect();
+    let choice = storybank_archive::RedactionChoice { accepted, phrase: None };
+    assert_eq!(archive.redact(&curator, id, &choice).unwrap(), 8);
+    let story = archive.story(id).unwrap();
+    assert_eq!(story.details.title.as_str(), "Nobody called [Person A] back");
+    assert_eq!(
+        story.content.full_text(),
+        "I am [Person A]. Ring me on [phone] or write to [email]. [Person A] waited at [address], [postcode], \
+         and [Person A] is a common name."
+    );
+    let view = archive.story_for(&curator, id).unwrap();
+    assert_eq!(view.curation.quotes[0].id, quote.id);
+    assert_eq!(view.curation.quotes[0].text, "[Person A] waited at [address]");
+    // The old words are gone from the index, physically.
+    for word in ["smith", "0113", "canal"] {
+        assert_eq!(archive.index_trace(word, id).unwrap().terms, Vec::<String>::new(), "{word}");
+    }
+    // Curators see what was replaced; a phrase redacts what no pattern found.
+    let records = archive.redactions(&curator, id).unwrap();
+    assert_eq!(records.len(), 8);
+    assert_eq!(records[0].original.as_deref(), Some("Mary Smith"));
+    let phrase = storybank_archive::RedactionChoice {
+        accepted: vec![],
+        phrase: Some(("common name".into(), storybank_domain::RedactionKind::Other)),
+    };
+    assert_eq!(archive.redact(&curator, id, &phrase).unwrap(), 1);
+    assert!(archive.story(id).unwrap().content.full_text().ends_with("is a [redacted]."));
+    // Nothing chosen is refused; and only curators redact.
+    let nothing = storybank_archive::RedactionChoice::default();
+    assert_eq!(archive.redact(&curator, id, &nothing).unwrap_err().kind(), ErrorKind::Invalid);
+    let commissioner = person(archive, "cora", &[Role::Commissioner]);
+    assert_ne!(archive.redact(&commissioner, id, &phrase).unwrap_err().kind(), ErrorKind::Invalid);
+    let redactions = archive
+        .audit_trail(None, &AuditFilter { action: Some(AuditAction::Redaction), ..AuditFilter::default() })
+        .unwrap();
+    assert_eq!(redactions.len(), 2);
+    assert!(!serde_json::to_string(&redactions).unwrap().contains("Smith"));
+}
+
+#[test]
+fn an_archive_that_keeps_no_originals_leaves_no_trace_of_the_redacted_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::new(dir.path());
+    config.keep_redacted_originals = false;
+    let archive = Archive::open(config).unwrap();
+    let curator = person(&archive, "carl", &[Role::Curator]);
+    let id = identifying_story(&archive);
+    let accepted = archive.redaction_suggestions(&curator, id).unwrap().iter().map(|s| s.key()).collect();
+    archive.redact(&curator, id, &storybank_archive::RedactionChoice { accepted, phrase: None }).unwrap();
+    assert!(archive.redactions(&curator, id).unwrap().iter().all(|record| record.original.is_none()));
+    // The phone number and e-mail address are in no file under the data directory.
+    for file in walk(dir.path()) {
+        let bytes = std::fs::read(&file).unwrap();
+        for secret in ["0113 496 0000", "mary.smith@example.org", "Canal Street"] {
+            assert!(
+                !bytes.windows(secret.len()).any(|window| window == secret.as_bytes()),
+                "{} holds {secret}",
+                file.display()
+            );
+        }
+    }
+}

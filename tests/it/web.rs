@@ -172,6 +172,8 @@ async fn every_route_checks_the_role_and_the_story() {
         // Without the confirmation box ticked nothing is erased (the rows after still see it).
         ("POST", format!("/stories/{sample}/erase"), vec![], [403, 403, 403, 422, 403, 403]),
         ("GET", "/erasures".into(), vec![], [303, 403, 403, 200, 403, 403]),
+        // Nothing chosen: refused, nothing changes.
+        ("POST", format!("/stories/{sample}/redactions"), vec![], [403, 403, 403, 422, 403, 403]),
         ("GET", "/admin/audit?until=%2B262142-12-31".into(), vec![], [303, 403, 403, 403, 403, 422]),
         ("GET", "/admin/audit".into(), vec![], [303, 403, 403, 403, 403, 200]),
         (

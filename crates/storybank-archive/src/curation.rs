@@ -58,7 +58,7 @@ pub struct Submission<'a> {
 
 /// What a change to a story is, for the rules on who may make it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Action {
+pub(crate) enum Action {
     View,
     Tag,
     Curate,
@@ -84,7 +84,12 @@ pub fn may_view(user: &User, story: &Story, submitted_by: Option<storybank_domai
         || (user.has(Role::Commissioner) && Audience::Commissioner.may_see(story, today))
 }
 
-fn allowed(user: &User, story: &Story, curation: &Curation, action: Action) -> Result<(), ArchiveError> {
+pub(crate) fn allowed(
+    user: &User,
+    story: &Story,
+    curation: &Curation,
+    action: Action,
+) -> Result<(), ArchiveError> {
     if !may_view(user, story, curation.submitted_by) {
         return Err(not_found(story.id));
     }
@@ -553,7 +558,7 @@ pub enum QuoteSelection<'a> {
     },
 }
 
-fn load(store: &Store, id: StoryId) -> Result<(Story, Curation), ArchiveError> {
+pub(crate) fn load(store: &Store, id: StoryId) -> Result<(Story, Curation), ArchiveError> {
     let story = store.story(id)?.ok_or_else(|| not_found(id))?;
     let curation = store.curation(id)?;
     Ok((story, curation))

@@ -23,6 +23,7 @@ mod error;
 mod folder;
 mod overview;
 mod packs;
+mod redaction;
 mod search;
 
 use std::collections::BTreeSet;
@@ -48,6 +49,7 @@ pub use crate::folder::{
 };
 pub use crate::overview::{CountTable, OVERVIEW_PLACES, OVERVIEW_YEARS, ThemeOverview};
 pub use crate::packs::{PackExports, PackPage, PackSummary, PackTarget};
+pub use crate::redaction::RedactionChoice;
 pub use crate::search::{SearchHitView, SearchResponse};
 pub use storybank_index::Trace as IndexTrace;
 pub use storybank_index::{
@@ -55,7 +57,8 @@ pub use storybank_index::{
 };
 pub use storybank_ingest::{ContentInput, Limits, Manifest, ManifestContent, Metadata};
 pub use storybank_store::{
-    AuditFilter, Curation, PackRecord, PackUse, PackVersion, StorySummary, ThemeCount, TokenRecord,
+    AuditFilter, Curation, PackRecord, PackUse, PackVersion, RedactionRecord, StorySummary, ThemeCount,
+    TokenRecord,
 };
 
 /// Where the archive lives and what it accepts.
@@ -65,12 +68,14 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// What ingestion accepts.
     pub limits: Limits,
+    /// Whether the words a redaction replaces are kept (for curators only), or not at all.
+    pub keep_redacted_originals: bool,
 }
 
 impl Config {
     /// The default limits, in `data_dir`.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
-        Self { data_dir: data_dir.into(), limits: Limits::default() }
+        Self { data_dir: data_dir.into(), limits: Limits::default(), keep_redacted_originals: true }
     }
 }
 
@@ -110,6 +115,7 @@ pub struct Archive {
     index: RwLock<storybank_index::StoryIndex>,
     limits: Limits,
     data_dir: PathBuf,
+    keep_redacted_originals: bool,
 }
 
 impl Archive {
@@ -123,6 +129,7 @@ impl Archive {
             index: RwLock::new(index),
             limits: config.limits,
             data_dir: config.data_dir,
+            keep_redacted_originals: config.keep_redacted_originals,
         };
         // An erasure interrupted by a crash is finished before anything else.
         archive.finish_erasures()?;

@@ -64,6 +64,9 @@ enum Command {
         /// The archive's name, shown in page titles.
         #[arg(long, default_value = "Storybank")]
         name: String,
+        /// Keep no copy of the words a redaction replaces (by default curators can see them).
+        #[arg(long)]
+        discard_redacted_originals: bool,
     },
     /// Manage accounts (works while the server runs).
     User {
@@ -438,7 +441,11 @@ fn run(out: &mut dyn Write, cli: Cli) -> Result<ExitCode> {
         }
         _ => {}
     }
-    let archive = Archive::open(Config::new(&cli.data_dir))
+    let mut config = Config::new(&cli.data_dir);
+    if let Command::Serve { discard_redacted_originals: true, .. } = cli.command {
+        config.keep_redacted_originals = false;
+    }
+    let archive = Archive::open(config)
         .with_context(|| format!("cannot open the archive in {}", cli.data_dir.display()))?;
     match cli.command {
         Command::Stories { command: StoriesCommand::Erase { id, yes } } => erase(out, &archive, &id, yes),
@@ -447,7 +454,7 @@ fn run(out: &mut dyn Write, cli: Cli) -> Result<ExitCode> {
         Command::Reindex => reindex(out, &archive),
         Command::Stories { command: StoriesCommand::List { json } } => list(out, &archive, json),
         Command::Stories { command: StoriesCommand::Show { id, json } } => show(out, &archive, &id, json),
-        Command::Serve { addr, secure_cookies, name } => {
+        Command::Serve { addr, secure_cookies, name, .. } => {
             let config = storybank_server::ServerConfig { addr, secure_cookies, name };
             storybank_server::run(std::sync::Arc::new(archive), config)
                 .with_context(|| format!("serving on {addr}"))?;

@@ -347,6 +347,28 @@ pub struct StoryPage {
     pub add_to_pack: Option<AddToPack>,
     /// Curators: the packs that cite this story (link, label).
     pub cited_in: Vec<(String, String)>,
+    /// Curators: suggested redactions and those made.
+    pub redaction: Option<RedactionSection>,
+}
+
+/// The de-identification section of a story page.
+#[derive(Debug, Default, Clone)]
+pub struct RedactionSection {
+    pub suggestions: Vec<SuggestionLine>,
+    /// (where, kind, replacement, original if kept, by, when)
+    pub done: Vec<(String, String, String, Option<String>, String, String)>,
+    pub kinds: Vec<(&'static str, &'static str)>,
+}
+
+/// One suggested redaction: its form key, where, what kind, and the words in context.
+#[derive(Debug, Clone)]
+pub struct SuggestionLine {
+    pub key: String,
+    pub unit: String,
+    pub kind: &'static str,
+    pub before: String,
+    pub found: String,
+    pub after: String,
 }
 
 /// The story's details as the curator's edit form shows them.

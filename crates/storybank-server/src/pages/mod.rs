@@ -49,6 +49,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/stories/{id}/consent", web::post().to(story::consent))
         .route("/stories/{id}/alt-text", web::post().to(story::alt_text))
         .route("/stories/{id}/details", web::post().to(story::details))
+        .route("/stories/{id}/redactions", web::post().to(story::redact))
         .route("/stories/{id}/erase", web::get().to(trust::confirm_erase))
         .route("/stories/{id}/erase", web::post().to(trust::erase))
         .route("/erasures", web::get().to(trust::erasures))
@@ -138,6 +139,7 @@ pub fn flash(code: Option<&str>) -> Option<String> {
         "quote-removed" => "Quote removed.",
         "status" => "Status changed.",
         "withdrawn" => "The story was withdrawn: nobody can see it any more.",
+        "redacted" => "Redacted: the story's text now carries the replacements everywhere it is shown.",
         "erased" => {
             "The story was erased: its content is gone from the archive, its search index and its media."
         }

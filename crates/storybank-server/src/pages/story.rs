@@ -18,8 +18,8 @@ use crate::error::PageError;
 use crate::forms::CsrfForm;
 use crate::forms::{ConsentFields, filled};
 use crate::views::{
-    AddToPack, Choice, CueLine, DetailsForm, FieldErrors, QuoteLine, StoryFormValues, StoryPage,
-    language_name,
+    AddToPack, Choice, CueLine, DetailsForm, FieldErrors, QuoteLine, RedactionSection, StoryFormValues,
+    StoryPage, SuggestionLine, language_name,
 };
 use storybank_export::markdown;
 
@@ -201,6 +201,7 @@ fn story_page(
         id,
         add_to_pack: None,
         cited_in: Vec::new(),
+        redaction: None,
     }
 }
 
@@ -222,17 +223,26 @@ async fn render_story(
 ) -> Result<HttpResponse, PageError> {
     let id = story_id(raw_id)?;
     let who = user.0.user.clone();
-    let (view, themes, targets, cited_in) = blocking(state, move |archive| {
+    let (view, themes, targets, cited_in, redaction) = blocking(state, move |archive| {
         let view = archive.story_for(&who, id)?;
-        let (targets, cited_in) = if who.has(Role::Curator) {
-            (super::packs::add_to_pack_choices(archive, &who)?, archive.packs_citing(&who, id)?)
+        let (targets, cited_in, redaction) = if view.may_curate {
+            (
+                super::packs::add_to_pack_choices(archive, &who)?,
+                archive.packs_citing(&who, id)?,
+                Some(redaction_section(
+                    &view.story,
+                    archive.redaction_suggestions(&who, id)?,
+                    archive.redactions(&who, id)?,
+                )),
+            )
         } else {
-            (Vec::new(), Vec::new())
+            (Vec::new(), Vec::new(), None)
         };
-        Ok((view, archive.assignable_themes()?, targets, cited_in))
+        Ok((view, archive.assignable_themes()?, targets, cited_in, redaction))
     })
     .await?;
     let mut page = story_page(state, user, req, view, themes, feedback);
+    page.redaction = redaction;
     page.add_to_pack = (!targets.is_empty()).then(|| AddToPack {
         csrf: user.0.csrf.clone(),
         back: format!("/stories/{id}"),
@@ -700,4 +710,93 @@ pub async fn details(
     }
     let feedback = Feedback { done: None, errors, values: StoryFormValues::default() };
     render_story(&req, &state, &user, &id, StatusCode::UNPROCESSABLE_ENTITY, feedback).await
+}
+
+/// The suggestions with a little of the text around each, and the redactions made.
+fn redaction_section(
+    story: &storybank_domain::Story,
+    suggestions: Vec<storybank_domain::Suggestion>,
+    done: Vec<storybank_archive::RedactionRecord>,
+) -> RedactionSection {
+    let units: std::collections::HashMap<storybank_domain::Unit, &str> =
+        storybank_domain::units(story).into_iter().collect();
+    let around = |text: &str, start: usize, end: usize| -> (String, String) {
+        let before: String =
+            text[..start].chars().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect();
+        let after: String = text[end..].chars().take(40).collect();
+        (before, after)
+    };
+    RedactionSection {
+        suggestions: suggestions
+            .into_iter()
+            .map(|suggestion| {
+                let text = units.get(&suggestion.unit).copied().unwrap_or("");
+                let (before, after) = around(text, suggestion.start, suggestion.end);
+                SuggestionLine {
+                    key: suggestion.key(),
+                    unit: suggestion.unit.label(),
+                    kind: suggestion.kind.as_str(),
+                    before,
+                    found: suggestion.found,
+                    after,
+                }
+            })
+            .collect(),
+        done: done
+            .into_iter()
+            .map(|record| {
+                (
+                    record.unit.label(),
+                    record.kind.as_str().to_owned(),
+                    record.replacement,
+                    record.original,
+                    record.by.unwrap_or_else(|| "the command line".into()),
+                    record.at.format("%Y-%m-%d %H:%M").to_string(),
+                )
+            })
+            .collect(),
+        kinds: storybank_domain::RedactionKind::ALL
+            .iter()
+            .map(|kind| (kind.as_str(), kind.label()))
+            .collect(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RedactionForm {
+    csrf: String,
+    #[serde(default)]
+    phrase: String,
+    #[serde(default)]
+    phrase_kind: String,
+}
+
+pub async fn redact(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: LoggedIn,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    // Repeated `s` fields (one per accepted suggestion) need the pairs, not a struct.
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let form: RedactionForm = serde_urlencoded::from_bytes(&body)
+        .map_err(|_| PageError::BadRequest("the form was not complete".into()))?;
+    user.check_csrf(&form.csrf)?;
+    user.require(Role::Curator)?;
+    let story = story_id(&id)?;
+    let phrase = form.phrase.trim();
+    let choice = storybank_archive::RedactionChoice {
+        accepted: pairs.into_iter().filter(|(key, _)| key == "s").map(|(_, value)| value).collect(),
+        phrase: if phrase.is_empty() {
+            None
+        } else {
+            let kind = storybank_domain::RedactionKind::parse(&form.phrase_kind)
+                .map_err(|err| PageError::Invalid(err.to_string()))?;
+            Some((phrase.to_owned(), kind))
+        },
+    };
+    let who = user.0.user.clone();
+    blocking(&state, move |archive| archive.redact(&who, story, &choice)).await?;
+    Ok(back(&req, &id, "redacted"))
 }
