@@ -396,3 +396,67 @@ fn an_archive_that_keeps_no_originals_leaves_no_trace_of_the_redacted_words() {
         }
     }
 }
+
+#[test]
+fn curators_see_consent_that_is_about_to_end_and_that_has_ended() {
+    let test = TestArchive::new();
+    test.ingest(&sample_dir());
+    let archive = &test.archive;
+    let curator = person(archive, "carl", &[Role::Curator]);
+    let today = chrono::Utc::now().date_naive();
+    // Text stories (a photo needs alt text before it is published).
+    let ids: Vec<StoryId> = archive
+        .story_summaries()
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.form == Form::Text)
+        .map(|s| s.id)
+        .collect();
+    let consent = |expires: Option<chrono::NaiveDate>| {
+        Consent::new(ConsentScope::Public, IdentifyAs::Anonymous, "2020-01-01".parse().unwrap(), expires)
+            .unwrap()
+    };
+    // (story, consent's last day)
+    let cases = [
+        (ids[0], Some(today)),
+        (ids[1], Some(today + chrono::Days::new(30))),
+        (ids[2], Some(today + chrono::Days::new(31))),
+        (ids[3], Some(today - chrono::Days::new(1))),
+        (ids[4], None),
+    ];
+    for (id, expires) in cases {
+        archive.set_consent(&curator, id, Some(consent(expires))).unwrap();
+        for status in [Status::Reviewed, Status::Published] {
+            archive.change_status(&curator, id, status).unwrap();
+        }
+    }
+    let queue = |first: chrono::NaiveDate, last: chrono::NaiveDate| {
+        let mut request =
+            storybank_archive::SearchRequest::new("", storybank_domain::Audience::Curator, today);
+        request.consent_ends = Some((first, last));
+        request.limit = 100;
+        // Sample stories have consent of their own; only the five above are looked at.
+        let mut found: Vec<StoryId> = archive
+            .search(&request)
+            .unwrap()
+            .hits
+            .iter()
+            .map(|hit| hit.id)
+            .filter(|id| cases.iter().any(|(case, _)| case == id))
+            .collect();
+        found.sort();
+        found
+    };
+    let mut soon = vec![ids[0], ids[1]];
+    soon.sort();
+    assert_eq!(queue(today, today + chrono::Days::new(30)), soon);
+    assert_eq!(queue("1971-01-01".parse().unwrap(), today - chrono::Days::new(1)), vec![ids[3]]);
+    // Consent that ended stops applying without anyone acting: commissioners no longer find it.
+    let mut request =
+        storybank_archive::SearchRequest::new("", storybank_domain::Audience::Commissioner, today);
+    request.limit = 1000;
+    let visible: Vec<StoryId> = archive.search(&request).unwrap().hits.iter().map(|hit| hit.id).collect();
+    for (id, shown) in [(ids[0], true), (ids[2], true), (ids[3], false), (ids[4], true)] {
+        assert_eq!(visible.contains(&id), shown, "{id}");
+    }
+}

@@ -164,6 +164,8 @@ async fn every_route_checks_the_role_and_the_story() {
         ("GET", format!("/media/{photo}/original"), vec![], [303, 404, 404, 404, 404, 403]),
         ("GET", "/review".into(), vec![], [303, 403, 403, 200, 403, 403]),
         ("GET", "/review?queue=consent".into(), vec![], [303, 403, 403, 200, 403, 403]),
+        ("GET", "/review?queue=expiring".into(), vec![], [303, 403, 403, 200, 403, 403]),
+        ("GET", "/review?queue=expired".into(), vec![], [303, 403, 403, 200, 403, 403]),
         ("GET", "/search?q=bus&theme=housing".into(), vec![], [303, 403, 403, 200, 200, 403]),
         ("GET", "/themes".into(), vec![], [303, 403, 403, 200, 403, 403]),
         ("GET", "/admin/users".into(), vec![], [303, 403, 403, 403, 403, 200]),

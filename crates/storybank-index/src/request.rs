@@ -46,6 +46,9 @@ pub struct SearchRequest {
     pub reporters: Vec<String>,
     /// Stories flagged `consent-missing` or `alt-text-missing` only.
     pub flags: Vec<String>,
+    /// Stories whose consent ends (its last day) within these days, inclusive: what curators
+    /// look at before consent lapses, or after it has.
+    pub consent_ends: Option<(NaiveDate, NaiveDate)>,
     /// The order of hits.
     pub sort: Sort,
     /// Hits to skip.
@@ -74,6 +77,7 @@ impl SearchRequest {
             to: None,
             statuses: Vec::new(),
             flags: Vec::new(),
+            consent_ends: None,
             reporters: Vec::new(),
             sort: Sort::Relevance,
             offset: 0,

@@ -249,6 +249,12 @@ impl StoryIndex {
                 )));
             }
         }
+        if let Some((first, last)) = request.consent_ends {
+            filters.push(Box::new(RangeQuery::new(
+                Bound::Included(Term::from_field_date_for_search(fields.consent_until, date(first))),
+                Bound::Included(Term::from_field_date_for_search(fields.consent_until, date(last))),
+            )));
+        }
         if !request.themes.is_empty() {
             filters.push(any_of(
                 request

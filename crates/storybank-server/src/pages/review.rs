@@ -104,6 +104,17 @@ pub(crate) fn request_from(params: &Params, audience: Audience) -> Result<Search
             .map(|raw| raw.parse().map_err(|_| invalid(format!("{key} {raw:?} is not a date (YYYY-MM-DD)"))))
             .transpose()
     };
+    let today = request.today;
+    request.consent_ends = match params.one("consent_ends") {
+        None => None,
+        // Consent ending today to 30 days from now.
+        Some("soon") => Some((today, today + chrono::Days::new(30))),
+        // Consent that has ended (stories without consent are in their own queue).
+        Some("past") => {
+            Some((chrono::NaiveDate::from_ymd_opt(1971, 1, 1).unwrap_or(today), today - chrono::Days::new(1)))
+        }
+        Some(other) => return Err(invalid(format!("consent_ends {other:?} is not one of: soon, past"))),
+    };
     request.from = date("from")?;
     request.to = date("to")?;
     request.sort = if params.one("sort") == Some("date") { Sort::Date } else { Sort::Relevance };
@@ -164,9 +175,11 @@ fn pager(params: &Params, path: &str, total: usize) -> (Option<String>, Option<S
 }
 
 /// The review queues: (code, label, how to filter).
-const QUEUES: [(&str, &str, &str, &str); 5] = [
+const QUEUES: [(&str, &str, &str, &str); 7] = [
     ("new", "New", "status", "submitted"),
     ("consent", "Consent missing", "flag", "consent-missing"),
+    ("expiring", "Consent ends within 30 days", "consent_ends", "soon"),
+    ("expired", "Consent ended", "consent_ends", "past"),
     ("alt-text", "Alt text missing", "flag", "alt-text-missing"),
     ("reviewed", "Reviewed", "status", "reviewed"),
     ("published", "Published", "status", "published"),
