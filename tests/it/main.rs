@@ -4,6 +4,7 @@
 //! `cargo build --bin storybank`).
 
 mod api;
+mod consent;
 mod ingest;
 mod packs;
 mod search;
