@@ -5,6 +5,7 @@
 
 mod api;
 mod consent;
+mod hostile;
 mod ingest;
 mod packs;
 mod search;
