@@ -5,6 +5,7 @@
 
 mod api;
 mod consent;
+mod faults;
 mod hostile;
 mod ingest;
 mod packs;
