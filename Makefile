@@ -2,12 +2,16 @@
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 DATA ?= demo-data
+# Seconds each fuzz target runs for in `make fuzz`.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := transcript manifest markdown query redaction
+
 # The full run (20k text stories, 40 photos, 100k-story search corpus with the FTS5 baseline, then
 # 20 s of wrk against the search page) takes about 12 minutes on 2 cores; e.g.
 # BENCH_ARGS="--search-stories 10000" for a quicker look. The HTTP run needs Debian's `wrk`.
 BENCH_ARGS ?=
 
-.PHONY: help run test browser-test lint ci bench
+.PHONY: help run test browser-test lint ci bench fuzz load-test
 
 help: ## List the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -41,6 +45,24 @@ lint: ## Formatting and clippy, warnings as errors
 
 ci: lint test ## What CI runs
 
+load-test: ## 60 s of wrk mixing searches and uploads on 127.0.0.1; fails on any error or lost write (needs Debian's wrk)
+	$(CARGO) build --release --bin storybank
+	$(CARGO) run --release -p storybank-bench -- --text-stories 0 --photos 0 --search-stories 0 --mixed-seconds $${LOAD_SECONDS:-60}
+
 bench: ## Benchmarks (a harness, not tests); results go in docs/benchmarks.md by hand
 	$(CARGO) build --release --bin storybank
 	$(CARGO) run --release -p storybank-bench -- $(BENCH_ARGS)
+
+fuzz: ## Fuzz the transcript and manifest parsers, Markdown renderer, query language and redaction, each for FUZZ_SECONDS (needs nightly Rust and cargo-fuzz)
+	@command -v cargo-fuzz >/dev/null || { echo "cargo-fuzz is missing: cargo install cargo-fuzz --locked"; exit 1; }
+	@mkdir -p fuzz/corpus/transcript fuzz/corpus/manifest fuzz/corpus/markdown fuzz/corpus/query fuzz/corpus/redaction
+	@cp stories-sample/stories/*/*.vtt stories-sample/stories/*/*.srt stories-sample/stories/*/*.txt fuzz/corpus/transcript/ 2>/dev/null || true
+	@cp stories-sample/stories/*/*.story.json tests/data/hostile/*.story.json fuzz/corpus/manifest/ 2>/dev/null || true
+	@cp stories-sample/stories/*/*.md fuzz/corpus/markdown/ 2>/dev/null || true
+	@cp stories-sample/stories/*/*.md fuzz/corpus/redaction/ 2>/dev/null || true
+	@printf '%s' '"waiting room" AND (gp OR doctor*) NOT bus' > fuzz/corpus/query/seed-1
+	@printf '%s' 'hameenlinna asunnot odottaa' > fuzz/corpus/query/seed-2
+	@for target in $(FUZZ_TARGETS); do \
+	  echo "== fuzzing $$target for $(FUZZ_SECONDS) s"; \
+	  (cd fuzz && cargo +nightly fuzz run $$target -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -max_len=65536) || exit 1; \
+	done
