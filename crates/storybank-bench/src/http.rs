@@ -17,7 +17,7 @@ const CONNECTIONS: usize = 32;
 const SECONDS: u64 = 20;
 
 /// Stops the server when dropped, whatever happened.
-struct Server(Child);
+pub(crate) struct Server(pub(crate) Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -26,7 +26,7 @@ impl Drop for Server {
     }
 }
 
-fn healthy(port: u16) -> bool {
+pub(crate) fn healthy(port: u16) -> bool {
     let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return false };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
     if stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").is_err() {
@@ -38,7 +38,7 @@ fn healthy(port: u16) -> bool {
 }
 
 /// A line of wrk's output that starts with `label`, its first value.
-fn field<'a>(output: &'a str, label: &str) -> Option<&'a str> {
+pub(crate) fn field<'a>(output: &'a str, label: &str) -> Option<&'a str> {
     output
         .lines()
         .find_map(|line| line.trim().strip_prefix(label))

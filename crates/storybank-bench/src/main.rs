@@ -7,6 +7,7 @@
 
 mod corpus;
 mod http;
+mod mixed;
 mod photos;
 mod search;
 
@@ -42,6 +43,10 @@ struct Args {
     /// The sample folder the corpus takes its words and themes from.
     #[arg(long, default_value = "stories-sample")]
     sample: PathBuf,
+    /// Run the mixed load test (searches and uploads with `wrk`) for this many seconds (0 skips
+    /// it); it fails on any error or lost write.
+    #[arg(long, default_value_t = 0)]
+    mixed_seconds: u64,
 }
 
 fn main() -> Result<()> {
@@ -73,6 +78,9 @@ fn main() -> Result<()> {
             args.reuse,
         )?;
         http::run(&vocabulary, &work_dir.join("data-search"))?;
+    }
+    if args.mixed_seconds > 0 {
+        mixed::run(&args.sample, &work_dir, args.mixed_seconds)?;
     }
     Ok(())
 }
