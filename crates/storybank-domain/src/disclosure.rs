@@ -260,4 +260,80 @@ mod tests {
             assert_eq!(coarsen_place(place).as_deref(), expected, "{place:?}");
         }
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+        use crate::pack::tests_support::story_with;
+        use crate::{ConsentScope, Place, Reporter, Status, Storyteller};
+
+        const STATUSES: [Status; 4] =
+            [Status::Submitted, Status::Reviewed, Status::Published, Status::Withdrawn];
+        const SCOPES: [ConsentScope; 3] =
+            [ConsentScope::Internal, ConsentScope::Commissioners, ConsentScope::Public];
+        const IDENTITIES: [IdentifyAs; 3] =
+            [IdentifyAs::Anonymous, IdentifyAs::FirstName, IdentifyAs::FullName];
+        const AUDIENCES: [Audience; 3] = [Audience::Public, Audience::Commissioner, Audience::Curator];
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(500))]
+
+            /// For any story, consent and audience: the story is shown exactly when the rules say
+            /// (worked out here independently of `Audience::may_see`), wider audiences never see
+            /// less, and outside the curation team no reporter, no street or number, and no more
+            /// of the name than the storyteller allowed.
+            #[test]
+            fn the_consent_function_never_shows_more_than_was_allowed(
+                status in 0..STATUSES.len(),
+                scope in 0..=SCOPES.len(), // SCOPES.len(): no consent recorded
+                identity in 0..IDENTITIES.len(),
+                ends_in in proptest::option::of(-3i64..3),
+                audience in 0..AUDIENCES.len(),
+                given in "[A-Z][a-z]{1,8}",
+                family in "[A-Z][a-z]{1,10}",
+                street in "[A-Z][a-z]{2,8} (Street|Road|tie)",
+                number in 1u32..300,
+                town in "[A-Z][a-z]{2,10}",
+            ) {
+                let today: NaiveDate = "2025-06-01".parse().unwrap();
+                let ends = ends_in.map(|days| (today + chrono::Duration::days(days)).to_string());
+                let consent = SCOPES.get(scope).map(|scope| (*scope, IDENTITIES[identity], ends.as_deref()));
+                let mut story = story_with(STATUSES[status], consent);
+                story.details.storyteller = Some(Storyteller::parse(&format!("{given} {family}")).unwrap());
+                story.details.place = Some(Place::parse(&format!("{number} {street}, {town}")).unwrap());
+                story.details.reporter = Some(Reporter::parse("rita.reporter").unwrap());
+                let audience = AUDIENCES[audience];
+
+                let in_force = scope < SCOPES.len() && ends_in.is_none_or(|days| days >= 0);
+                let effective = if in_force { SCOPES[scope] } else { ConsentScope::Internal };
+                let published = STATUSES[status] == Status::Published;
+                let expected = match audience {
+                    _ if STATUSES[status] == Status::Withdrawn => false,
+                    Audience::Curator => true,
+                    Audience::Commissioner => published && effective != ConsentScope::Internal,
+                    Audience::Public => published && effective == ConsentScope::Public,
+                };
+                let shown = disclose(&story, audience, today);
+                prop_assert_eq!(shown.is_some(), expected);
+                for (narrow, wide) in [(Audience::Public, Audience::Commissioner), (Audience::Commissioner, Audience::Curator)] {
+                    if disclose(&story, narrow, today).is_some() {
+                        prop_assert!(disclose(&story, wide, today).is_some());
+                    }
+                }
+                if let Some(shown) = shown && audience != Audience::Curator {
+                    prop_assert_eq!(shown.reporter, None);
+                    prop_assert_eq!(shown.place.as_deref(), Some(town.as_str()));
+                    let name = match IDENTITIES[identity] {
+                        IdentifyAs::Anonymous => None,
+                        // An honorific ("Dr", "Mr") is not a first name: the next word is.
+                        IdentifyAs::FirstName if HONORIFICS.contains(&given.to_lowercase().as_str()) => Some(family.clone()),
+                        IdentifyAs::FirstName => Some(given.clone()),
+                        IdentifyAs::FullName => Some(format!("{given} {family}")),
+                    };
+                    prop_assert_eq!(shown.storyteller, name);
+                }
+            }
+        }
+    }
 }
