@@ -245,17 +245,31 @@ pub fn restore(
     later.extend(read_erasures(backup)?);
     let data_dir = config.data_dir.clone();
     empty_folder(&data_dir, "the data directory to restore into")?;
-    let result = restore_into(backup, config, manifest, later);
-    if result.is_err() {
-        // Leave the data directory empty again, so the restore can be retried.
-        if let Ok(entries) = fs::read_dir(&data_dir) {
-            for entry in entries.flatten() {
-                let path = entry.path();
-                let _ = if path.is_dir() { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
-            }
+    // The archive is put together in a folder of our own beside the data directory and moved into
+    // place at the end (a rename onto the empty folder): nobody can open a half-restored archive,
+    // and a failure deletes only our own folder.
+    let parent = data_dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = data_dir.file_name().map_or_else(|| "data".into(), |n| n.to_string_lossy().into_owned());
+    let work = parent.join(format!(".{name}.restoring-{}", std::process::id()));
+    fs::create_dir(&work).map_err(io(&work))?;
+    let result = restore_into(backup, Config { data_dir: work.clone(), ..config }, manifest, later);
+    match result {
+        Ok(report) => {
+            fs::rename(&work, &data_dir).map_err(|err| {
+                invalid(format!(
+                    "{}: could not move the restored archive into place ({err}); it is in {}",
+                    data_dir.display(),
+                    work.display()
+                ))
+            })?;
+            sync_dir(parent)?;
+            Ok(report)
+        }
+        Err(err) => {
+            let _ = fs::remove_dir_all(&work);
+            Err(err)
         }
     }
-    result
 }
 
 fn restore_into(

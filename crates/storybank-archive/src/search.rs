@@ -129,12 +129,14 @@ impl Archive {
         // Outside the curation team, places are shown coarsened and reporters not at all, so
         // filtering by an exact place or a reporter would reveal what the results hide.
         let narrowed;
+        // When a story's consent ends is the curation team's business too.
         let request = if request.audience != Audience::Curator
-            && (request.place.is_some() || !request.reporters.is_empty())
+            && (request.place.is_some() || !request.reporters.is_empty() || request.consent_ends.is_some())
         {
             let mut copy = request.clone();
             copy.place = None;
             copy.reporters.clear();
+            copy.consent_ends = None;
             narrowed = copy;
             &narrowed
         } else {

@@ -120,9 +120,15 @@ pub struct Suggestion {
 }
 
 impl Suggestion {
-    /// A key that names this suggestion in a form: `unit:start:end`.
+    /// A key that names this suggestion in a form: `unit:start:end:fingerprint`. The fingerprint
+    /// (of the words found) keeps a key from a page read before the text changed from naming
+    /// other words that moved into the same place.
     pub fn key(&self) -> String {
-        format!("{}:{}:{}", self.unit.code(), self.start, self.end)
+        // FNV-1a: a stable, dependency-free fingerprint (not a secret: the words are on the page).
+        let fingerprint = self.found.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        });
+        format!("{}:{}:{}:{:08x}", self.unit.code(), self.start, self.end, fingerprint as u32)
     }
 }
 
@@ -234,13 +240,16 @@ fn is_word_boundary(text: &str, at: usize) -> bool {
     !before.is_some_and(char::is_alphanumeric) || !after.is_some_and(char::is_alphanumeric)
 }
 
-/// Every occurrence of `needle` in `text` as a whole word (or words); a name part is matched
-/// with its capital (so "Hope" is not suggested for "hope"), a typed phrase in any case.
-fn find_words(text: &str, needle: &str, any_case: bool) -> Vec<(usize, usize)> {
+/// A pattern for `needle` as a whole word (or words); a name part is matched with its capital (so
+/// "Hope" is not suggested for "hope"), a typed phrase in any case.
+fn word_pattern(needle: &str, any_case: bool) -> Option<Regex> {
     let flags = if any_case { "(?i)" } else { "" };
-    let pattern = format!(r"{flags}(?:^|\b){}(?:\b|$)", regex::escape(needle));
-    let Ok(found) = Regex::new(&pattern) else { return Vec::new() };
-    found
+    Regex::new(&format!(r"{flags}(?:^|\b){}(?:\b|$)", regex::escape(needle))).ok()
+}
+
+/// Every occurrence of `pattern` in `text` that starts and ends at a word boundary.
+fn find_words(text: &str, pattern: &Regex) -> Vec<(usize, usize)> {
+    pattern
         .find_iter(text)
         .map(|m| (m.start(), m.end()))
         .filter(|&(start, end)| {
@@ -263,7 +272,11 @@ fn priority(kind: RedactionKind) -> u8 {
 
 /// Suggests what to redact in `story`, in reading order, without overlaps.
 pub fn suggest(story: &Story) -> Vec<Suggestion> {
-    let names = names(story);
+    // Each name's pattern is built once per story, not once per cue.
+    let names: Vec<(Regex, String)> = names(story)
+        .into_iter()
+        .filter_map(|(name, person)| Some((word_pattern(&name, false)?, person)))
+        .collect();
     let mut all = Vec::new();
     for (unit, text) in units(story) {
         let mut found: Vec<Suggestion> = Vec::new();
@@ -288,8 +301,8 @@ pub fn suggest(story: &Story) -> Vec<Suggestion> {
                 push(m.start(), m.end(), RedactionKind::Phone, None);
             }
         }
-        for (name, person) in &names {
-            for (start, end) in find_words(text, name, false) {
+        for (pattern, person) in &names {
+            for (start, end) in find_words(text, pattern) {
                 push(start, end, RedactionKind::Name, Some(person.clone()));
             }
         }
@@ -315,11 +328,14 @@ pub fn find_phrase(story: &Story, phrase: &str, kind: RedactionKind) -> Result<V
         return Err(DomainError::Field { field: "phrase", problem: "must be 2 to 200 characters" });
     }
     let person = (kind == RedactionKind::Name).then(|| phrase.to_lowercase());
+    let Some(pattern) = word_pattern(phrase, true) else {
+        return Err(DomainError::Field { field: "phrase", problem: "cannot be searched for" });
+    };
     let found: Vec<Suggestion> = units(story)
         .into_iter()
         .flat_map(|(unit, text)| {
             let person = person.clone();
-            find_words(text, phrase, true).into_iter().map(move |(start, end)| Suggestion {
+            find_words(text, &pattern).into_iter().map(move |(start, end)| Suggestion {
                 unit,
                 start,
                 end,
@@ -429,13 +445,29 @@ pub fn redact(
     for (unit, text) in &units_before {
         let Some(list) = by_unit.get_mut(unit) else { continue };
         list.sort_by_key(|s| (s.start, std::cmp::Reverse(s.end)));
-        let mut out = String::with_capacity(text.len());
-        let mut at = 0;
+        // Those that no longer match the text are dropped; overlapping ones become one span
+        // covering both (a name's kind and person win, so the person keeps one pseudonym).
+        let mut spans: Vec<Suggestion> = Vec::new();
         for suggestion in list.iter() {
-            let (start, end) = (suggestion.start, suggestion.end);
-            if start < at || text.get(start..end) != Some(suggestion.found.as_str()) {
+            if text.get(suggestion.start..suggestion.end) != Some(suggestion.found.as_str()) {
                 continue;
             }
+            match spans.last_mut() {
+                Some(last) if suggestion.start < last.end => {
+                    last.end = last.end.max(suggestion.end);
+                    last.found = text[last.start..last.end].to_owned();
+                    if last.kind != RedactionKind::Name && suggestion.kind == RedactionKind::Name {
+                        last.kind = RedactionKind::Name;
+                        last.person.clone_from(&suggestion.person);
+                    }
+                }
+                _ => spans.push((*suggestion).clone()),
+            }
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for suggestion in &spans {
+            let (start, end) = (suggestion.start, suggestion.end);
             let (replacement, person) = match (&suggestion.kind, &suggestion.person) {
                 (RedactionKind::Name, Some(person)) => {
                     let key = person_key(person);
@@ -488,7 +520,12 @@ pub fn redact(
                 QuoteSpan::Text { start, end } => QuoteSpan::Text { start: moved(start), end: moved(end) },
                 cues @ QuoteSpan::Cues { .. } => cues,
             };
-            let text = span.text_of(&new_full, cues).unwrap_or_else(|| quote.text.clone());
+            // A quote whose span no longer fits the text gets the same replacements in its words.
+            let text = span.text_of(&new_full, cues).unwrap_or_else(|| {
+                applied
+                    .iter()
+                    .fold(quote.text.clone(), |text, done| text.replace(&done.original, &done.replacement))
+            });
             Quote { span, text, ..quote.clone() }
         })
         .collect();
@@ -667,6 +704,20 @@ mod tests {
         assert_eq!(redacted.quotes[0].text, "Mail me: [email]");
         assert_eq!(person_label(25), "[Person Z]");
         assert_eq!(person_label(26), "[Person AA]");
+    }
+
+    #[test]
+    fn a_phrase_overlapping_a_name_is_redacted_whole_and_stale_keys_match_nothing() {
+        let story = text_story("Ask Eileen Marsden family of Leeds.");
+        let mut chosen = suggest(&story);
+        chosen.extend(find_phrase(&story, "Marsden family of Leeds", RedactionKind::Other).unwrap());
+        let redacted = redact(&story, &[], &chosen, &mut Pseudonyms::default(), &|p| p.to_owned()).unwrap();
+        assert_eq!(redacted.story.content.full_text(), "Ask [Person A].");
+        // The same offsets over other words make another key.
+        let other = text_story("Ask Eileen Harsden family of Leeds.");
+        let moved = Suggestion { found: "Eileen Harsden".into(), ..suggest(&story)[0].clone() };
+        assert_ne!(moved.key(), suggest(&story)[0].key());
+        assert!(suggest(&other).iter().all(|s| s.key() != suggest(&story)[0].key()));
     }
 
     #[test]

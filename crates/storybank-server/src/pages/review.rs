@@ -110,9 +110,11 @@ pub(crate) fn request_from(params: &Params, audience: Audience) -> Result<Search
         // Consent ending today to 30 days from now.
         Some("soon") => Some((today, today + chrono::Days::new(30))),
         // Consent that has ended (stories without consent are in their own queue).
-        Some("past") => {
-            Some((chrono::NaiveDate::from_ymd_opt(1971, 1, 1).unwrap_or(today), today - chrono::Days::new(1)))
-        }
+        Some("past") => Some((
+            // The day after the date a story without consent is indexed with (1970-01-01).
+            chrono::NaiveDate::from_ymd_opt(1970, 1, 2).unwrap_or(today),
+            today - chrono::Days::new(1),
+        )),
         Some(other) => return Err(invalid(format!("consent_ends {other:?} is not one of: soon, past"))),
     };
     request.from = date("from")?;

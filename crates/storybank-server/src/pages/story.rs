@@ -229,9 +229,10 @@ async fn render_story(
             (
                 super::packs::add_to_pack_choices(archive, &who)?,
                 archive.packs_citing(&who, id)?,
+                // The suggestions come from the very story shown, so their offsets fit its text.
                 Some(redaction_section(
                     &view.story,
-                    archive.redaction_suggestions(&who, id)?,
+                    storybank_domain::suggest(&view.story),
                     archive.redactions(&who, id)?,
                 )),
             )

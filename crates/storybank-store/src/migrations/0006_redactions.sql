@@ -1,7 +1,7 @@
 -- Redactions: what was replaced in a story's text, by whom and when. The story's text itself is
 -- rewritten; `original` keeps the replaced words for curators, or is NULL when the archive is set
--- to keep no originals. `person_key` (a keyed hash of a person's name, never the name) keeps one
--- pseudonym per person across redactions.
+-- to keep no originals. `person_key` (the person's name as the story's details give it, kept only
+-- when originals are) keeps one pseudonym per person across redactions.
 CREATE TABLE redactions (
     story_id     TEXT NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
     seq          INTEGER NOT NULL,
