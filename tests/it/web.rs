@@ -1087,3 +1087,48 @@ async fn publishing_needs_consent_and_alt_text() {
         StoryContent::Image { alt_text: Some(_), .. }
     ));
 }
+
+#[actix_web::test]
+async fn curators_accept_suggested_redactions_from_the_story_page() {
+    let f = fixture();
+    let app = test::init_service(build_app(f.state.clone())).await;
+    let archive = &f.state.archive;
+    let carl = f.state.accounts.user_named(&UserName::parse("carl").unwrap()).unwrap();
+    // "Learning English, finding work": the reporter calls Maria, who tells it, by her name.
+    let id = archive
+        .story_summaries()
+        .unwrap()
+        .into_iter()
+        .find(|s| s.title.as_str() == "Learning English, finding work")
+        .unwrap()
+        .id;
+    let path = format!("/stories/{id}");
+    let page =
+        body_text(app.call(request(&f, Some("carl"), "GET", &path, &[]).to_request()).await.unwrap()).await;
+    assert!(page.contains("Suggested redactions"), "the story page lists suggestions: {page}");
+    let keys: Vec<String> = archive
+        .redaction_suggestions(&carl, id)
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.found == "Maria")
+        .map(|s| s.key())
+        .collect();
+    assert!(!keys.is_empty());
+    let fields: Vec<(&str, &str)> = keys.iter().map(|key| ("s", key.as_str())).collect();
+    let response = app
+        .call(request(&f, Some("carl"), "POST", &format!("{path}/redactions"), &fields).to_request())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let text = archive.story(id).unwrap().content.full_text();
+    assert!(text.contains("Reporter: [Person A], how long") && !text.contains("Thank you, Maria"), "{text}");
+    // A phrase of an unknown kind is refused and changes nothing.
+    let before = archive.story(id).unwrap();
+    let bad = [("phrase", "the bus"), ("phrase_kind", "weather")];
+    let response = app
+        .call(request(&f, Some("carl"), "POST", &format!("{path}/redactions"), &bad).to_request())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(archive.story(id).unwrap().content, before.content);
+}

@@ -26,7 +26,31 @@ impl Drop for Server {
     }
 }
 
-pub(crate) fn healthy(port: u16) -> bool {
+/// Starts `storybank serve` (request logs off) on a free port of 127.0.0.1 and waits until it is
+/// healthy.
+pub(crate) fn start_server(binary: &Path, data: &Path) -> Result<(Server, u16)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let server = Server(
+        Command::new(binary)
+            .arg("--data-dir")
+            .arg(data)
+            .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+            .env("STORYBANK_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .context("starting the server")?,
+    );
+    let started = Instant::now();
+    while !healthy(port) {
+        if started.elapsed() > Duration::from_secs(120) {
+            bail!("the server did not answer /healthz within 120 s");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Ok((server, port))
+}
+
+fn healthy(port: u16) -> bool {
     let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return false };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
     if stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").is_err() {
@@ -64,24 +88,7 @@ pub fn run(vocabulary: &Vocabulary, data: &Path) -> Result<()> {
     let session = accounts.log_in("bench-curator", "bench curator password")?.context("logging in")?;
     drop(accounts);
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let server = Server(
-        Command::new(&binary)
-            .arg("--data-dir")
-            .arg(data)
-            .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
-            .env("STORYBANK_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .context("starting the server")?,
-    );
-    let started = Instant::now();
-    while !healthy(port) {
-        if started.elapsed() > Duration::from_secs(120) {
-            bail!("the server did not answer /healthz within 120 s");
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let (server, port) = start_server(&binary, data)?;
 
     // The same query words as the latency mix: common to rare.
     let mut rng = Rng::new(7);

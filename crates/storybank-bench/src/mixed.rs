@@ -6,13 +6,12 @@
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 use storybank_archive::{Archive, Config, NoProgress, SearchRequest};
 use storybank_domain::{Audience, Password, Role, Roles, UserName};
 
-use crate::http::{Server, field, healthy};
+use crate::http::{field, start_server};
 
 const CONNECTIONS: usize = 16;
 
@@ -42,25 +41,7 @@ pub fn run(sample: &Path, work: &Path, seconds: u64) -> Result<()> {
         (session.token, token, archive.count_stories()?)
     };
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let server = Server(
-        Command::new(&binary)
-            .arg("--data-dir")
-            .arg(&data)
-            .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
-            .env("STORYBANK_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .context("starting the server")?,
-    );
-    let started = Instant::now();
-    while !healthy(port) {
-        ensure!(
-            started.elapsed() < Duration::from_secs(120),
-            "the server did not answer /healthz within 120 s"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let (server, port) = start_server(&binary, &data)?;
     let script = work.join("wrk-mixed.lua");
     std::fs::write(&script, lua(&session, &token))?;
     let output = Command::new("wrk")

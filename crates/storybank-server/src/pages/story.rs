@@ -763,15 +763,6 @@ fn redaction_section(
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct RedactionForm {
-    csrf: String,
-    #[serde(default)]
-    phrase: String,
-    #[serde(default)]
-    phrase_kind: String,
-}
-
 pub async fn redact(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -779,22 +770,20 @@ pub async fn redact(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    // Repeated `s` fields (one per accepted suggestion) need the pairs, not a struct.
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    let form: RedactionForm = serde_urlencoded::from_bytes(&body)
-        .map_err(|_| PageError::BadRequest("the form was not complete".into()))?;
-    user.check_csrf(&form.csrf)?;
+    // Repeated `s` fields: one per accepted suggestion.
+    let body = read_body(body).await?;
+    user.check_csrf(&single(&body, "csrf"))?;
     user.require(Role::Curator)?;
     let story = story_id(&id)?;
-    let phrase = form.phrase.trim();
+    let phrase = single(&body, "phrase");
     let choice = storybank_archive::RedactionChoice {
-        accepted: pairs.into_iter().filter(|(key, _)| key == "s").map(|(_, value)| value).collect(),
-        phrase: if phrase.is_empty() {
+        accepted: repeated(&body, "s"),
+        phrase: if phrase.trim().is_empty() {
             None
         } else {
-            let kind = storybank_domain::RedactionKind::parse(&form.phrase_kind)
+            let kind = storybank_domain::RedactionKind::parse(&single(&body, "phrase_kind"))
                 .map_err(|err| PageError::Invalid(err.to_string()))?;
-            Some((phrase.to_owned(), kind))
+            Some((phrase.trim().to_owned(), kind))
         },
     };
     let who = user.0.user.clone();
