@@ -213,6 +213,47 @@ fn snippets_mark_the_matched_words() {
     );
 }
 
+/// Snippets are looked for window by window in long stories: the match is found wherever it is,
+/// as typed or inflected, and across a window's border.
+#[test]
+fn snippets_find_matches_deep_in_long_stories() {
+    let test = TestArchive::new();
+    let staging = tempfile::tempdir().unwrap();
+    // About 30 KB of words that match nothing, then the words searched for.
+    let filler: String = (0..3_000).map(|i| format!("lorem{} ", i % 97)).collect();
+    let stories = [
+        ("deep", "en", format!("{filler}At last the caseworker phoned back.")),
+        ("inflected", "fi", format!("{filler}Odotimme asuntoa kaksi vuotta.")),
+        // The phrase straddles the first window's end: "night" ends at byte 2,000, where the
+        // first window ends.
+        ("border", "en", format!("{} night shelter closed {}", &filler[..1_994], &filler[1_994..])),
+    ];
+    for (name, language, body) in &stories {
+        let manifest = serde_json::json!({
+            "title": format!("Long story {name}"), "form": "text", "language": language,
+            "story_type": "written", "body": body,
+        });
+        std::fs::write(staging.path().join(format!("{name}.story.json")), manifest.to_string()).unwrap();
+    }
+    test.archive.ingest_paths(&[staging.path().to_owned()], &storybank_archive::NoProgress).unwrap();
+    for (query, lang, marked) in [
+        ("caseworker", None, vec!["caseworker"]),
+        ("asunto", Some("fi"), vec!["asuntoa"]),
+        ("\"night shelter\"", None, vec!["night", "shelter"]),
+    ] {
+        let response = run(&test.archive, |r| {
+            r.query = query.into();
+            r.languages =
+                lang.map(|l| vec![storybank_domain::Language::parse(l).unwrap()]).unwrap_or_default();
+        });
+        assert_eq!(response.hits.len(), 1, "{query}: {:?}", titles(&response));
+        let snippet = response.hits[0].snippet.as_ref().unwrap_or_else(|| panic!("{query}: no snippet"));
+        let found: Vec<String> =
+            snippet.highlights.iter().map(|(start, end)| snippet.text[*start..*end].to_lowercase()).collect();
+        assert_eq!(found, marked, "{query}: {}", snippet.text);
+    }
+}
+
 /// Publishes and withdraws a spread of sample stories, then checks that for every audience the
 /// index returns exactly the stories the domain's consent rule allows.
 #[test]

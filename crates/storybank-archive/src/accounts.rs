@@ -16,7 +16,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use storybank_domain::{AuditAction, AuditEvent, Password, Roles, User, UserId, UserName};
-use storybank_store::{Store, TokenRecord};
+use storybank_store::{Readers, Store, TokenRecord};
 
 use crate::{ArchiveError, ErrorKind};
 
@@ -47,6 +47,8 @@ pub struct NewSession {
 #[derive(Clone, Debug)]
 pub struct Accounts {
     store: Arc<Mutex<Store>>,
+    /// For reads that need not wait for the writer (a session on every request).
+    readers: Arc<Readers>,
     /// Who the audit trail names for changes (`None`: the command line).
     actor: Option<String>,
 }
@@ -91,16 +93,21 @@ const DUMMY_HASH: &str =
 impl Accounts {
     /// Account management on the store in `data_dir` (without the search index).
     pub fn open(data_dir: &std::path::Path) -> Result<Self, ArchiveError> {
-        Ok(Self::over(Arc::new(Mutex::new(Store::open(data_dir)?))))
+        let store = Store::open(data_dir)?;
+        Ok(Self::over(Arc::new(Mutex::new(store)), Arc::new(Readers::new(data_dir))))
     }
 
-    pub(crate) fn over(store: Arc<Mutex<Store>>) -> Self {
-        Self { store, actor: None }
+    pub(crate) fn over(store: Arc<Mutex<Store>>, readers: Arc<Readers>) -> Self {
+        Self { store, readers, actor: None }
     }
 
     /// The same accounts, with changes recorded in the audit trail as made by `user` (an admin).
     pub fn acting_as(&self, user: &User) -> Self {
-        Self { store: Arc::clone(&self.store), actor: Some(user.name.to_string()) }
+        Self {
+            store: Arc::clone(&self.store),
+            readers: Arc::clone(&self.readers),
+            actor: Some(user.name.to_string()),
+        }
     }
 
     fn record(&self, store: &Store, event: AuditEvent) -> Result<(), ArchiveError> {
@@ -215,7 +222,7 @@ impl Accounts {
         if token.is_empty() || token.len() > 100 {
             return Ok(None);
         }
-        let record = self.store()?.session(&token_hash(token), Utc::now())?;
+        let record = self.readers.get()?.session(&token_hash(token), Utc::now())?;
         Ok(record.map(|record| Session {
             user: record.user,
             csrf: record.csrf,
@@ -278,7 +285,7 @@ impl Accounts {
         if secret.is_empty() || secret.len() > 100 {
             return Ok(None);
         }
-        Ok(self.store()?.token_user(&token_hash(secret))?)
+        Ok(self.readers.get()?.token_user(&token_hash(secret))?)
     }
 
     /// Revokes a token by its id; it stops working at once.

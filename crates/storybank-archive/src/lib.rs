@@ -33,7 +33,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use chrono::Utc;
 use storybank_domain::{MediaRef, Story, StoryContent, StoryId, Theme, ThemePath};
 use storybank_ingest::Ingested;
-use storybank_store::{InsertOutcome, Store};
+use storybank_store::{InsertOutcome, Readers, Store};
 
 pub use crate::accounts::{Accounts, NewSession, SESSION_HOURS, Session, random_token};
 pub use crate::audit::{MAX_AUDIT_ENTRIES, audit_trail_in, erasures_in};
@@ -111,6 +111,8 @@ pub enum StoryOutcome {
 #[derive(Debug)]
 pub struct Archive {
     store: Arc<Mutex<Store>>,
+    /// Read-only connections, for reads that need not wait for the writer.
+    readers: Arc<Readers>,
     /// Derived from the store; swapped whole by `reindex`. Lock order: store, then index.
     index: RwLock<storybank_index::StoryIndex>,
     limits: Limits,
@@ -126,6 +128,7 @@ impl Archive {
         let index = search::open_index(&store, &config.data_dir.join("index"))?;
         let archive = Self {
             store: Arc::new(Mutex::new(store)),
+            readers: Arc::new(Readers::new(&config.data_dir)),
             index: RwLock::new(index),
             limits: config.limits,
             data_dir: config.data_dir,
@@ -138,7 +141,7 @@ impl Archive {
 
     /// Accounts and sessions, over the same store.
     pub fn accounts(&self) -> Accounts {
-        Accounts::over(Arc::clone(&self.store))
+        Accounts::over(Arc::clone(&self.store), Arc::clone(&self.readers))
     }
 
     /// What ingestion accepts.
@@ -148,7 +151,7 @@ impl Archive {
 
     /// Reads one story.
     pub fn story(&self, id: StoryId) -> Result<Story, ArchiveError> {
-        self.store()?
+        self.reader()?
             .story(id)?
             .ok_or_else(|| ArchiveError::new(ErrorKind::NotFound, format!("there is no story {id}")))
     }
@@ -193,7 +196,7 @@ impl Archive {
 
     /// Every story, newest first.
     pub fn story_summaries(&self) -> Result<Vec<StorySummary>, ArchiveError> {
-        Ok(self.store()?.story_summaries()?)
+        Ok(self.reader()?.story_summaries()?)
     }
 
     /// How many stories the archive holds.
@@ -203,12 +206,12 @@ impl Archive {
 
     /// The theme taxonomy.
     pub fn themes(&self) -> Result<Vec<Theme>, ArchiveError> {
-        Ok(self.store()?.themes()?)
+        Ok(self.reader()?.themes()?)
     }
 
     /// Reads a stored media file (a rendition).
     pub fn media(&self, media: &MediaRef) -> Result<Vec<u8>, ArchiveError> {
-        Ok(self.store()?.media().read(&media.hash)?)
+        Ok(self.reader()?.media().read(&media.hash)?)
     }
 
     /// Where a media file lives on disk, for tests and backups.
@@ -218,6 +221,12 @@ impl Archive {
 
     pub(crate) fn store(&self) -> Result<MutexGuard<'_, Store>, ArchiveError> {
         self.store.lock().map_err(|_| ArchiveError::new(ErrorKind::Internal, "the store lock was poisoned"))
+    }
+
+    /// A read-only connection that does not wait for the writer. It sees what was committed when
+    /// each of its queries starts; reads that must agree with a change under way use `store()`.
+    pub(crate) fn reader(&self) -> Result<storybank_store::Reader<'_>, ArchiveError> {
+        Ok(self.readers.get()?)
     }
 
     pub(crate) fn theme_paths(&self) -> Result<BTreeSet<ThemePath>, ArchiveError> {

@@ -455,7 +455,7 @@ impl Archive {
     pub fn pack_targets(&self, user: &User) -> Result<Vec<PackTarget>, ArchiveError> {
         curator(user)?;
         Ok(self
-            .store()?
+            .reader()?
             .packs()?
             .into_iter()
             .map(|record| {

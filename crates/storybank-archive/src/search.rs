@@ -142,27 +142,26 @@ impl Archive {
         } else {
             request
         };
-        // Locks are always taken store first, then index. The store is held only while the hits
-        // are searched and read; snippets (tokenizing each story) are made after, so other
-        // requests can use the store meanwhile.
-        let (results, stories) = {
-            let store = self.store()?;
-            let results = self.index()?.search(request).map_err(index_error)?;
-            let mut stories = Vec::with_capacity(results.hits.len());
-            for hit in &results.hits {
-                let Some(story) = store.story(hit.id)? else {
-                    tracing::warn!(story = %hit.id, "the index returned a story the store does not have");
-                    continue;
-                };
-                // The index already applied the audience's rules; the store's data has the last word.
-                if !request.audience.may_see(&story, request.today) {
-                    tracing::warn!(story = %hit.id, "the index returned a story its audience may not see");
-                    continue;
-                }
-                stories.push((story, hit.score));
+        // The index answers first; the hits are then read from the store through a read-only
+        // connection, so searches never wait for a write (nor writes for a search). A story
+        // changed in between is read as it is now, and the store's data has the last word.
+        let results = self.index()?.search(request).map_err(index_error)?;
+        let ids: Vec<StoryId> = results.hits.iter().map(|hit| hit.id).collect();
+        let mut read: std::collections::HashMap<StoryId, Story> =
+            self.reader()?.stories(&ids)?.into_iter().map(|story| (story.id, story)).collect();
+        let mut stories = Vec::with_capacity(results.hits.len());
+        for hit in &results.hits {
+            let Some(story) = read.remove(&hit.id) else {
+                // Erased or changed since the index answered; it is not shown.
+                tracing::debug!(story = %hit.id, "a search hit is no longer in the store");
+                continue;
+            };
+            if !request.audience.may_see(&story, request.today) {
+                tracing::debug!(story = %hit.id, "a search hit may no longer be seen by its audience");
+                continue;
             }
-            (results, stories)
-        };
+            stories.push((story, hit.score));
+        }
         let index = self.index()?;
         let mut snippets = index.snippets(request, 180).map_err(index_error)?;
         let mut hits = Vec::with_capacity(stories.len());
@@ -200,7 +199,7 @@ impl Archive {
         today: NaiveDate,
         limit: usize,
     ) -> Result<Vec<SearchHitView>, ArchiveError> {
-        let store = self.store()?;
+        let store = self.reader()?;
         let story = store.story(id)?.filter(|story| audience.may_see(story, today));
         let Some(story) = story else {
             return Err(ArchiveError::new(ErrorKind::NotFound, format!("there is no story {id}")));

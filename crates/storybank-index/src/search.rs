@@ -324,7 +324,8 @@ pub struct Snippets<'a> {
     searcher: Searcher,
     query: Box<dyn Query>,
     max_chars: usize,
-    generators: std::collections::HashMap<Field, SnippetGenerator>,
+    /// Each field's generator, with how many of the query's words the field holds.
+    generators: std::collections::HashMap<Field, (SnippetGenerator, usize)>,
 }
 
 impl std::fmt::Debug for Snippets<'_> {
@@ -343,32 +344,161 @@ impl Snippets<'_> {
 
     /// A snippet of `text` (the story's words as its reader may see them), analysed in the
     /// story's language.
+    ///
+    /// The text is read in windows of [`SNIPPET_WINDOW`] bytes, and the first window that shows
+    /// every word searched gives the snippet, so a long story is not tokenized to its end when its
+    /// first paragraphs already match; failing that, the window that shows the most. The folded field goes through the windows first (no stemming:
+    /// cheap, finds the words as typed), then the story's language field (inflected forms).
+    /// Windows overlap a little, so a phrase across a border is still found.
     pub fn of_text(&mut self, story: &Story, text: &str) -> Result<Option<Snippet>, IndexError> {
         let fields = &self.index.fields;
         let language_field =
             fields.text_field_for(story.details.language.as_str()).unwrap_or(fields.text_plain);
-        let mut best = None;
+        let mut first = None;
         for field in [fields.text_folded, language_field] {
-            let generator = match self.generators.entry(field) {
+            let (generator, wanted) = match self.generators.entry(field) {
                 std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
                 std::collections::hash_map::Entry::Vacant(entry) => {
                     let mut generator = SnippetGenerator::create(&self.searcher, self.query.as_ref(), field)?;
                     generator.set_max_num_chars(self.max_chars);
-                    entry.insert(generator)
+                    let wanted = words_in_index(&self.searcher, self.query.as_ref(), field)?;
+                    entry.insert((generator, wanted))
                 }
             };
-            let snippet = generator.snippet(text);
-            if !snippet.highlighted().is_empty() {
-                best = Some(snippet);
-                break;
+            let wanted = *wanted;
+            let mut best: Option<(usize, tantivy::snippet::Snippet)> = None;
+            for window in windows(text) {
+                let snippet = generator.snippet(window);
+                let shown = distinct_words(&snippet);
+                if shown >= wanted.max(1) {
+                    return Ok(Some(to_snippet(&snippet)));
+                }
+                if shown > best.as_ref().map_or(0, |(count, _)| *count) {
+                    best = Some((shown, snippet));
+                } else if first.is_none() {
+                    first = Some(snippet);
+                }
             }
-            best.get_or_insert(snippet);
+            // No window shows every word (a phrase's words far apart, a prefix with many
+            // completions): the one that shows the most.
+            if let Some((_, snippet)) = best {
+                return Ok(Some(to_snippet(&snippet)));
+            }
         }
-        Ok(best.filter(|snippet| !snippet.fragment().is_empty()).map(|snippet| Snippet {
-            text: snippet.fragment().to_owned(),
-            highlights: snippet.highlighted().iter().map(|range| (range.start, range.end)).collect(),
-            html: snippet.to_html(),
-        }))
+        // No window matches (the story matched by its title, say): the text's beginning.
+        Ok(first.filter(|snippet| !snippet.fragment().is_empty()).map(|snippet| to_snippet(&snippet)))
+    }
+}
+
+/// How much of a story's text a snippet is looked for in at a time (bytes).
+pub const SNIPPET_WINDOW: usize = 2_000;
+/// How much consecutive windows share, so that words across a border are in one of them.
+const WINDOW_OVERLAP: usize = 200;
+
+/// `text` in windows of about [`SNIPPET_WINDOW`] bytes, each starting and ending at whitespace
+/// (or the text's ends), overlapping by about [`WINDOW_OVERLAP`] bytes.
+fn windows(text: &str) -> impl Iterator<Item = &str> {
+    let mut start = Some(0);
+    std::iter::from_fn(move || {
+        let from = start?;
+        if text.len() - from <= SNIPPET_WINDOW {
+            start = None;
+            return Some(&text[from..]);
+        }
+        let end = word_border(text, from + SNIPPET_WINDOW);
+        if end >= text.len() {
+            start = None;
+            return Some(&text[from..]);
+        }
+        // The next window starts after a space a little before this one's end.
+        let space = word_border(text, end.saturating_sub(WINDOW_OVERLAP).max(from + 1));
+        start = Some(space + text[space..].chars().next().map_or(1, char::len_utf8));
+        Some(&text[from..end])
+    })
+}
+
+/// The first whitespace at or after byte `at` (or the text's end), on a char boundary.
+fn word_border(text: &str, mut at: usize) -> usize {
+    while at < text.len() && !text.is_char_boundary(at) {
+        at += 1;
+    }
+    if at >= text.len() {
+        return text.len();
+    }
+    text[at..].find(char::is_whitespace).map_or(text.len(), |offset| at + offset)
+}
+
+/// How many of `query`'s terms on `field` occur in the index (those a snippet can mark), as the
+/// snippet generator counts them.
+fn words_in_index(searcher: &Searcher, query: &dyn Query, field: Field) -> Result<usize, IndexError> {
+    let mut terms = std::collections::BTreeSet::new();
+    query.query_terms(&mut |term, _| {
+        if term.field() == field {
+            terms.insert(term.clone());
+        }
+    });
+    let mut count = 0;
+    for term in &terms {
+        if term.value().as_str().is_some() && searcher.doc_freq(term)? > 0 {
+            count += 1;
+        }
+    }
+    Ok(count)
+}
+
+/// How many different words `snippet` marks (ignoring case).
+fn distinct_words(snippet: &tantivy::snippet::Snippet) -> usize {
+    let fragment = snippet.fragment();
+    let mut words: Vec<String> = snippet
+        .highlighted()
+        .iter()
+        .filter_map(|range| fragment.get(range.clone()))
+        .map(str::to_lowercase)
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    words.len()
+}
+
+fn to_snippet(snippet: &tantivy::snippet::Snippet) -> Snippet {
+    Snippet {
+        text: snippet.fragment().to_owned(),
+        highlights: snippet.highlighted().iter().map(|range| (range.start, range.end)).collect(),
+        html: snippet.to_html(),
+    }
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::*;
+
+    #[test]
+    fn windows_cover_the_text_at_word_borders_and_overlap() {
+        let words: Vec<String> = (0..2_000).map(|i| format!("wörd{i}")).collect();
+        let text = words.join(" ");
+        let parts: Vec<&str> = windows(&text).collect();
+        assert!(parts.len() > 5, "{} windows", parts.len());
+        for part in &parts {
+            assert!(part.len() <= SNIPPET_WINDOW + 20);
+            // Whole words only: each window's first and last words are words of the text.
+            let (first, last) = (part.split(' ').next().unwrap(), part.rsplit(' ').next().unwrap());
+            assert!(words.iter().any(|w| w == first) && words.iter().any(|w| w == last), "{first} {last}");
+        }
+        // Every word is in some window, and consecutive windows share words.
+        for word in &words {
+            assert!(parts.iter().any(|part| part.split(' ').any(|w| w == word)), "{word} missing");
+        }
+        for pair in parts.windows(2) {
+            let shared = pair[1].split(' ').next().unwrap();
+            assert!(pair[0].split(' ').any(|w| w == shared), "no overlap");
+        }
+    }
+
+    #[test]
+    fn short_and_odd_texts_are_one_window() {
+        for text in ["", "one", "ääää ", &"x".repeat(5_000)] {
+            assert_eq!(windows(text).collect::<Vec<_>>(), [text]);
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use storybank_domain::{
     UserId,
 };
 
-use crate::rows::{Columns, STORY_COLUMNS, STORY_FROM, StoryRow};
+use crate::rows::Columns;
 use crate::stories::{InsertOutcome, StorySummary, insert_one, summary_rows, timestamp};
 use crate::{Store, StoreError};
 
@@ -87,19 +87,6 @@ impl Store {
         let rows = statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))?;
         rows.map(|row| row.map(|(name, count)| (name, count.unsigned_abs())).map_err(StoreError::from))
             .collect()
-    }
-
-    /// Stories by id, in the order asked, skipping ids that are not stored.
-    pub fn stories(&self, ids: &[StoryId]) -> Result<Vec<Story>, StoreError> {
-        let sql = format!("SELECT {STORY_COLUMNS} FROM {STORY_FROM} WHERE s.id = ?1");
-        let mut statement = self.connection.prepare_cached(&sql)?;
-        let mut stories = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(row) = statement.query_row([id.to_string()], StoryRow::read).optional()? {
-                stories.push(self.assemble(row)?);
-            }
-        }
-        Ok(stories)
     }
 
     /// What curators have added to a story (empty for a story that is not stored).

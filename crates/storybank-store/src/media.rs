@@ -16,6 +16,11 @@ pub struct MediaFolder {
 }
 
 impl MediaFolder {
+    /// The folder at `root`, as it is (for read-only use).
+    pub(crate) fn at(root: PathBuf) -> Self {
+        Self { root }
+    }
+
     pub(crate) fn open(root: PathBuf) -> Result<Self, StoreError> {
         fs::create_dir_all(root.join("tmp")).map_err(|err| StoreError::io(&root, err))?;
         Ok(Self { root })

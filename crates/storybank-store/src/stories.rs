@@ -1,5 +1,7 @@
 //! Stories: storing new ones in batches, reading them back, listing them.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 use storybank_domain::{
@@ -70,10 +72,60 @@ impl Store {
 
     /// Reads one story, or `None` if there is none with this id.
     pub fn story(&self, id: StoryId) -> Result<Option<Story>, StoreError> {
-        let sql = format!("SELECT {STORY_COLUMNS} FROM {STORY_FROM} WHERE s.id = ?1");
-        let row =
-            self.connection.prepare_cached(&sql)?.query_row([id.to_string()], StoryRow::read).optional()?;
-        row.map(|row| self.assemble(row)).transpose()
+        Ok(self.stories(&[id])?.pop())
+    }
+
+    /// Stories by id, in the order asked, skipping ids that are not stored. Five queries whatever
+    /// the number of stories (their rows, themes, tags, warnings and cues), not five per story.
+    pub fn stories(&self, ids: &[StoryId]) -> Result<Vec<Story>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The ids as a JSON array, for `json_each` (UUIDs need no escaping): one cached statement
+        // serves any number of ids.
+        let list = format!("[{}]", ids.iter().map(|id| format!("\"{id}\"")).collect::<Vec<_>>().join(","));
+        let mut statement = self.connection.prepare_cached(&stories_query())?;
+        let rows = statement.query_map([&list], StoryRow::read)?.collect::<Result<Vec<_>, _>>()?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut parts: HashMap<String, Parts> = HashMap::with_capacity(rows.len());
+        let of = "WHERE story_id IN (SELECT value FROM json_each(?1))";
+        for (sql, slot) in [
+            (format!("SELECT story_id, theme FROM story_themes {of} ORDER BY story_id, theme"), 0),
+            (format!("SELECT story_id, tag FROM story_tags {of} ORDER BY story_id, tag"), 1),
+            (format!("SELECT story_id, message FROM story_warnings {of} ORDER BY story_id, position"), 2),
+        ] {
+            let mut statement = self.connection.prepare_cached(&sql)?;
+            let mut found = statement.query([&list])?;
+            while let Some(row) = found.next()? {
+                let entry = parts.entry(row.get(0)?).or_default();
+                let list = match slot {
+                    0 => &mut entry.themes,
+                    1 => &mut entry.tags,
+                    _ => &mut entry.warnings,
+                };
+                list.push(row.get(1)?);
+            }
+        }
+        if rows.iter().any(|row| row.form == Form::Transcript.as_str()) {
+            let mut statement = self.connection.prepare_cached(&format!(
+                "SELECT start_ms, end_ms, speaker, text, story_id FROM story_cues {of} ORDER BY story_id, position"
+            ))?;
+            let mut found = statement.query([&list])?;
+            while let Some(row) = found.next()? {
+                let id: String = row.get(4)?;
+                let cue = rows::cue(&Columns { id: &id }, row)?;
+                parts.entry(id).or_default().cues.push(cue);
+            }
+        }
+        let mut stories: HashMap<StoryId, Story> = HashMap::with_capacity(rows.len());
+        for row in rows {
+            let own = parts.remove(&row.id).unwrap_or_default();
+            let story = assemble(row, own)?;
+            stories.insert(story.id, story);
+        }
+        Ok(ids.iter().filter_map(|id| stories.remove(id)).collect())
     }
 
     /// The id of the story with this content hash, if stored.
@@ -184,58 +236,57 @@ impl Store {
         Ok(ids)
     }
 
-    pub(crate) fn assemble(&self, row: StoryRow) -> Result<Story, StoreError> {
-        let row = row.parse()?;
-        let id_text = row.id.to_string();
-        let columns = Columns { id: &id_text };
-        let themes =
-            self.strings("SELECT theme FROM story_themes WHERE story_id = ?1 ORDER BY theme", &id_text)?;
-        let tags = self.strings("SELECT tag FROM story_tags WHERE story_id = ?1 ORDER BY tag", &id_text)?;
-        let ingest_warnings = self
-            .strings("SELECT message FROM story_warnings WHERE story_id = ?1 ORDER BY position", &id_text)?;
-        let content = match row.form {
-            Form::Text => StoryContent::Text { body: row.body.unwrap_or_default() },
-            Form::Transcript => {
-                let mut statement = self.connection.prepare_cached(
-                    "SELECT start_ms, end_ms, speaker, text FROM story_cues WHERE story_id = ?1 ORDER BY position",
-                )?;
-                let mut rows = statement.query([&id_text])?;
-                let mut cues = Vec::new();
-                while let Some(cue_row) = rows.next()? {
-                    cues.push(rows::cue(&columns, cue_row)?);
-                }
-                StoryContent::Transcript { cues }
-            }
-            Form::Image => StoryContent::Image {
-                caption: row.body.unwrap_or_default(),
-                alt_text: row.alt_text,
-                display: columns.media("display_media", row.display)?,
-                thumbnail: columns.media("thumbnail_media", row.thumbnail)?,
-            },
-        };
-        let details = StoryDetails {
-            themes: themes.iter().map(|raw| rows::theme(&columns, raw)).collect::<Result<_, _>>()?,
-            tags: tags.iter().map(|raw| rows::tag(&columns, raw)).collect::<Result<_, _>>()?,
-            ..row.details
-        };
-        Ok(Story {
-            id: row.id,
-            details,
-            content,
-            status: row.status,
-            provenance: row.provenance,
-            content_hash: row.content_hash,
-            ingest_warnings,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        })
-    }
-
     pub(crate) fn strings(&self, sql: &str, id: &str) -> Result<Vec<String>, StoreError> {
         let mut statement = self.connection.prepare_cached(sql)?;
         let rows = statement.query_map([id], |row| row.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// The `stories` rows of the ids in `?1`, a JSON array.
+pub(crate) fn stories_query() -> String {
+    format!("SELECT {STORY_COLUMNS} FROM {STORY_FROM} WHERE s.id IN (SELECT value FROM json_each(?1))")
+}
+
+/// A story's rows from the tables beside `stories`, in order.
+#[derive(Debug, Default)]
+struct Parts {
+    themes: Vec<String>,
+    tags: Vec<String>,
+    warnings: Vec<String>,
+    cues: Vec<storybank_domain::Cue>,
+}
+
+fn assemble(row: StoryRow, parts: Parts) -> Result<Story, StoreError> {
+    let row = row.parse()?;
+    let id_text = row.id.to_string();
+    let columns = Columns { id: &id_text };
+    let content = match row.form {
+        Form::Text => StoryContent::Text { body: row.body.unwrap_or_default() },
+        Form::Transcript => StoryContent::Transcript { cues: parts.cues },
+        Form::Image => StoryContent::Image {
+            caption: row.body.unwrap_or_default(),
+            alt_text: row.alt_text,
+            display: columns.media("display_media", row.display)?,
+            thumbnail: columns.media("thumbnail_media", row.thumbnail)?,
+        },
+    };
+    let details = StoryDetails {
+        themes: parts.themes.iter().map(|raw| rows::theme(&columns, raw)).collect::<Result<_, _>>()?,
+        tags: parts.tags.iter().map(|raw| rows::tag(&columns, raw)).collect::<Result<_, _>>()?,
+        ..row.details
+    };
+    Ok(Story {
+        id: row.id,
+        details,
+        content,
+        status: row.status,
+        provenance: row.provenance,
+        content_hash: row.content_hash,
+        ingest_warnings: parts.warnings,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
 }
 
 pub(crate) fn insert_one(
