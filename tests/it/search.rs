@@ -120,6 +120,32 @@ fn filters_narrow_and_facets_count_every_level() {
     assert!(
         facet("housing/affordability").is_some() && facet("health/mental-health/crisis-support").is_some()
     );
+    // Every theme at every level counts the stories given it or one of its sub-themes, each story
+    // once (however many of its sub-themes it has); every level of every theme given is listed.
+    for count in &all.facets.themes {
+        let path = ThemePath::parse(&count.value).unwrap();
+        let expected = stories.iter().filter(|s| s.details.themes.iter().any(|t| path.contains(t))).count();
+        assert_eq!(count.count, expected as u64, "{}", count.value);
+    }
+    for theme in stories.iter().flat_map(|s| &s.details.themes) {
+        let parts: Vec<&str> = theme.as_str().split('/').collect();
+        for depth in 1..=parts.len() {
+            let level = parts[..depth].join("/");
+            assert!(facet(&level).is_some(), "{level} is not counted");
+        }
+    }
+    assert!(
+        stories.iter().any(|s| {
+            let tops: BTreeSet<&str> =
+                s.details.themes.iter().map(|t| t.as_str().split('/').next().unwrap()).collect();
+            tops.len() < s.details.themes.len()
+        }),
+        "the sample has a story with two themes under one parent"
+    );
+    for count in &all.facets.languages {
+        let expected = stories.iter().filter(|s| s.details.language.as_str() == count.value).count();
+        assert_eq!(count.count, expected as u64, "language {}", count.value);
+    }
 
     for (name, build, expected) in [
         (

@@ -94,12 +94,11 @@ pub(crate) fn catch_up(store: &Store, index: &StoryIndex, last_change: i64) -> R
         "catching the search index up with the store"
     );
     for chunk in ids.chunks(INDEX_CHUNK) {
-        let mut stories = Vec::with_capacity(chunk.len());
-        for id in chunk {
-            match store.story(*id)? {
-                Some(story) => stories.push(story),
-                None => index.delete(*id).map_err(index_error)?,
-            }
+        let stories = store.stories(chunk)?;
+        // A story changed and then erased is no longer stored: it leaves the index.
+        let stored: std::collections::HashSet<StoryId> = stories.iter().map(|story| story.id).collect();
+        for id in chunk.iter().filter(|id| !stored.contains(id)) {
+            index.delete(*id).map_err(index_error)?;
         }
         index.upsert(&stories).map_err(index_error)?;
     }
@@ -113,11 +112,7 @@ fn fill(store: &Store, index: &StoryIndex, progress: &dyn Progress) -> Result<()
     let ids = store.story_ids()?;
     progress.started(ids.len());
     for chunk in ids.chunks(INDEX_CHUNK) {
-        let mut stories = Vec::with_capacity(chunk.len());
-        for id in chunk {
-            stories.extend(store.story(*id)?);
-        }
-        index.upsert(&stories).map_err(index_error)?;
+        index.upsert(&store.stories(chunk)?).map_err(index_error)?;
         progress.advanced(chunk.len());
     }
     index.commit(last_change).map_err(index_error)
@@ -160,12 +155,12 @@ impl Archive {
                 tracing::debug!(story = %hit.id, "a search hit may no longer be seen by its audience");
                 continue;
             }
-            stories.push((story, hit.score));
+            stories.push((story, hit));
         }
         let index = self.index()?;
         let mut snippets = index.snippets(request, 180).map_err(index_error)?;
         let mut hits = Vec::with_capacity(stories.len());
-        for (story, score) in stories {
+        for (story, hit) in stories {
             let snippet = match snippets.as_mut() {
                 Some(snippets) => {
                     let text = storybank_domain::disclosed_words(
@@ -173,11 +168,11 @@ impl Archive {
                         request.audience,
                         &story.content.full_text(),
                     );
-                    snippets.of_text(&story, &text).map_err(index_error)?
+                    snippets.of_hit(hit, &story, &text).map_err(index_error)?
                 }
                 None => None,
             };
-            hits.push(view(story, score, snippet, request.audience));
+            hits.push(view(story, hit.score, snippet, request.audience));
         }
         Ok(SearchResponse { total: results.total, hits, facets: results.facets })
     }
@@ -205,15 +200,19 @@ impl Archive {
             return Err(ArchiveError::new(ErrorKind::NotFound, format!("there is no story {id}")));
         };
         let hits = self.index()?.more_like_this(&story, audience, today, limit).map_err(index_error)?;
-        let mut views = Vec::new();
-        for hit in hits {
-            if let Some(similar) = store.story(hit.id)?
-                && audience.may_see(&similar, today)
-            {
-                views.push(view(similar, hit.score, None, audience));
-            }
-        }
-        Ok(views)
+        let ids: Vec<StoryId> = hits.iter().map(|hit| hit.id).collect();
+        // `stories` keeps the order asked and skips what is no longer stored.
+        let mut scores: std::collections::HashMap<StoryId, f32> =
+            hits.iter().map(|hit| (hit.id, hit.score)).collect();
+        Ok(store
+            .stories(&ids)?
+            .into_iter()
+            .filter(|similar| audience.may_see(similar, today))
+            .map(|similar| {
+                let score = scores.remove(&similar.id).unwrap_or_default();
+                view(similar, score, None, audience)
+            })
+            .collect())
     }
 
     /// Rebuilds the search index from the store into a new folder and swaps it in atomically.

@@ -14,6 +14,7 @@
 
 mod analysis;
 mod error;
+mod facets;
 mod query;
 mod request;
 mod schema;
@@ -21,12 +22,11 @@ mod search;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use storybank_domain::{Story, StoryId};
 use tantivy::directory::MmapDirectory;
-use tantivy::schema::Facet;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 
 pub use crate::error::IndexError;
@@ -51,8 +51,10 @@ pub struct StoryIndex {
     fields: Fields,
     writer: Mutex<IndexWriter>,
     reader: IndexReader,
-    /// Theme facets that have sub-themes in the index, so facet counts reach every level.
-    theme_parents: RwLock<Vec<Facet>>,
+    /// Each segment's theme facets at every level, for counting them.
+    theme_levels: Arc<facets::LevelCache>,
+    /// The same for forms, languages, story types and places.
+    meta_levels: Arc<facets::LevelCache>,
     root: PathBuf,
     generation: String,
 }
@@ -159,17 +161,16 @@ impl StoryIndex {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
         let writer = index.writer_with_num_threads(threads, WRITER_MEMORY)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        let story_index = StoryIndex {
+        Ok(StoryIndex {
             index,
             fields,
             writer: Mutex::new(writer),
             reader,
-            theme_parents: RwLock::new(Vec::new()),
+            theme_levels: Arc::new(facets::LevelCache::new("themes")),
+            meta_levels: Arc::new(facets::LevelCache::new("meta")),
             root: root.to_owned(),
             generation,
-        };
-        story_index.refresh_theme_parents()?;
-        Ok(story_index)
+        })
     }
 
     /// Makes this generation the live one (an atomic rename of `CURRENT`) and deletes the others.
@@ -227,7 +228,7 @@ impl StoryIndex {
             prepared.commit()?;
         }
         self.reader.reload()?;
-        self.refresh_theme_parents()
+        Ok(())
     }
 
     /// Physically drops deleted stories: merges every segment that still holds deleted documents
@@ -255,7 +256,7 @@ impl StoryIndex {
         }
         self.writer()?.garbage_collect_files().wait()?;
         self.reader.reload()?;
-        self.refresh_theme_parents()
+        Ok(())
     }
 
     /// What the index physically holds of a story and of a word, read through tantivy (a byte
@@ -313,32 +314,6 @@ impl StoryIndex {
     fn writer(&self) -> Result<std::sync::MutexGuard<'_, IndexWriter>, IndexError> {
         self.writer.lock().map_err(|_| IndexError::Invalid("the index writer lock was poisoned".into()))
     }
-
-    /// Reads the theme facets in the committed index and keeps those with sub-themes.
-    fn refresh_theme_parents(&self) -> Result<(), IndexError> {
-        let searcher = self.reader.searcher();
-        let mut parents = std::collections::BTreeSet::new();
-        parents.insert(Facet::root());
-        for segment in searcher.segment_readers() {
-            let inverted = segment.inverted_index(self.fields.themes)?;
-            let mut stream = inverted.terms().stream().map_err(io_error(&self.root))?;
-            while stream.advance() {
-                let Ok(facet) = Facet::from_encoded(stream.key().to_vec()) else { continue };
-                if let Some(parent) = facet_parent(&facet) {
-                    parents.insert(parent);
-                }
-            }
-        }
-        if let Ok(mut slot) = self.theme_parents.write() {
-            *slot = parents.into_iter().collect();
-        }
-        Ok(())
-    }
-}
-
-fn facet_parent(facet: &Facet) -> Option<Facet> {
-    let path = facet.to_path();
-    (path.len() > 1).then(|| Facet::from_path(&path[..path.len() - 1]))
 }
 
 fn is_generation_name(name: &str) -> bool {

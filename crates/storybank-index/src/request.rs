@@ -94,6 +94,17 @@ pub struct Hit {
     pub id: StoryId,
     /// BM25 score.
     pub score: f32,
+    /// Where the index found it, for snippets made from the same index state.
+    #[serde(skip)]
+    pub(crate) found: Option<Found>,
+}
+
+/// A hit's document in the searcher that found it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Found {
+    /// The searcher's generation: a document address means nothing in another.
+    pub generation: u64,
+    pub address: tantivy::DocAddress,
 }
 
 /// A facet value and how many hits have it.

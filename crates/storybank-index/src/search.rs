@@ -1,21 +1,24 @@
 //! Searching: the query tree becomes tantivy queries over the language fields, filters and the
 //! audience's consent rules are added to every query, and hits come back with facet counts.
 
+use std::collections::HashMap;
 use std::ops::Bound;
 
 use storybank_domain::{Audience, ConsentScope, Status, Story, StoryId};
 use tantivy::collector::sort_key::SortByStaticFastValue;
-use tantivy::collector::{Collector, Count, FacetCollector, MultiCollector, TopDocs};
+use tantivy::collector::{Collector, Count, TopDocs};
 use tantivy::columnar::StrColumn;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, MoreLikeThisQuery, Occur,
     PhraseQuery, Query, RangeQuery, TermQuery,
 };
-use tantivy::schema::{Facet, Field, IndexRecordOption};
+use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{DocAddress, Order, Searcher, Term};
+use tantivy::{DocAddress, DocSet, Order, Searcher, Term};
 
+use crate::facets::{LevelCounts, SEPARATOR};
 use crate::query::{Node, parse};
+use crate::request::Found;
 use crate::schema::{date, theme_facet};
 use crate::{FacetCount, Facets, Hit, IndexError, SearchRequest, SearchResults, Snippet, Sort, StoryIndex};
 
@@ -62,8 +65,10 @@ impl StoryIndex {
         };
         let mut results = SearchResults { total, hits: Vec::with_capacity(hits.len()), facets };
         let mut ids = IdReader::default();
+        let generation = searcher.generation().generation_id();
         for (score, address) in hits {
-            results.hits.push(Hit { id: ids.read(&searcher, address)?, score });
+            let found = Some(Found { generation, address });
+            results.hits.push(Hit { id: ids.read(&searcher, address)?, score, found });
         }
         Ok(results)
     }
@@ -80,52 +85,39 @@ impl StoryIndex {
             let (total, top) = searcher.search(query, &(Count, top))?;
             return Ok((total, top, Facets::default()));
         }
-        // A facet collector counts the children of the facets it is given, which may not nest: one
-        // collector per depth gives the counts at every level of the taxonomy in one pass.
-        let parents = self.theme_parents.read().map(|parents| parents.clone()).unwrap_or_default();
-        let mut by_depth: Vec<FacetCollector> = Vec::new();
-        for parent in &parents {
-            let depth = if parent.is_root() { 0 } else { parent.to_path().len() };
-            while by_depth.len() <= depth {
-                by_depth.push(FacetCollector::for_field("themes"));
-            }
-            by_depth[depth].add_facet(parent.clone());
-        }
-        let mut themes = MultiCollector::new();
-        let handles: Vec<_> = by_depth.into_iter().map(|collector| themes.add_collector(collector)).collect();
-        let mut meta = FacetCollector::for_field("meta");
-        for group in ["form", "language", "type", "place"] {
-            meta.add_facet(Facet::from_path([group]));
-        }
-        let (total, top, mut theme_fruits, meta_counts) =
-            searcher.search(query, &(Count, top, themes, meta))?;
+        let live: Vec<tantivy::index::SegmentId> =
+            searcher.segment_readers().iter().map(|segment| segment.segment_id()).collect();
+        self.theme_levels.keep_only(&live);
+        self.meta_levels.keep_only(&live);
+        let themes = LevelCounts { cache: std::sync::Arc::clone(&self.theme_levels) };
+        let meta = LevelCounts { cache: std::sync::Arc::clone(&self.meta_levels) };
+        let (total, top, theme_counts, meta_counts) = searcher.search(query, &(Count, top, themes, meta))?;
 
-        let mut facets = Facets::default();
-        for handle in handles {
-            let counts = handle.extract(&mut theme_fruits);
-            for parent in &parents {
-                for (facet, count) in counts.get(parent.clone()) {
-                    facets.themes.push(FacetCount { value: facet.to_path().join("/"), count });
-                }
+        let mut themes: Vec<FacetCount> = theme_counts
+            .into_iter()
+            .map(|(path, count)| FacetCount { value: path.replace(SEPARATOR, "/"), count })
+            .collect();
+        themes.sort_by(|a, b| a.value.cmp(&b.value));
+        // Forms, languages, story types and places: `group/value` paths of the meta facet.
+        let mut groups: HashMap<&str, Vec<FacetCount>> = HashMap::new();
+        for (path, count) in &meta_counts {
+            let mut parts = path.split(SEPARATOR);
+            if let (Some(group), Some(value), None) = (parts.next(), parts.next(), parts.next()) {
+                groups.entry(group).or_default().push(FacetCount { value: value.to_owned(), count: *count });
             }
         }
-        facets.themes.sort_by(|a, b| a.value.cmp(&b.value));
-        facets.themes.dedup();
-        let group = |name: &str| -> Vec<FacetCount> {
-            let mut counts: Vec<FacetCount> = meta_counts
-                .get(Facet::from_path([name]))
-                .map(|(facet, count)| FacetCount {
-                    value: facet.to_path().last().map(|s| s.to_string()).unwrap_or_default(),
-                    count,
-                })
-                .collect();
+        let mut group = |name: &str| -> Vec<FacetCount> {
+            let mut counts = groups.remove(name).unwrap_or_default();
             counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
             counts
         };
-        facets.forms = group("form");
-        facets.languages = group("language");
-        facets.story_types = group("type");
-        facets.places = group("place");
+        let facets = Facets {
+            themes,
+            forms: group("form"),
+            languages: group("language"),
+            story_types: group("type"),
+            places: group("place"),
+        };
         Ok((total, top, facets))
     }
 
@@ -191,7 +183,7 @@ impl StoryIndex {
         for (score, address) in top {
             let id = ids.read(&searcher, address)?;
             if id != story.id && hits.len() < limit {
-                hits.push(Hit { id, score });
+                hits.push(Hit { id, score, found: None });
             }
         }
         Ok(hits)
@@ -324,8 +316,8 @@ pub struct Snippets<'a> {
     searcher: Searcher,
     query: Box<dyn Query>,
     max_chars: usize,
-    /// Each field's generator, with how many of the query's words the field holds.
-    generators: std::collections::HashMap<Field, (SnippetGenerator, usize)>,
+    /// Each field's generator, with the query's words that the field holds.
+    generators: std::collections::HashMap<Field, (SnippetGenerator, Vec<Term>)>,
 }
 
 impl std::fmt::Debug for Snippets<'_> {
@@ -342,41 +334,67 @@ impl Snippets<'_> {
         self.of_text(story, &story.content.full_text())
     }
 
+    /// Like [`Snippets::of_text`], for a story this index found as `hit`: a field in which the
+    /// story holds none of the words searched (it matched by its title, say, or only by an
+    /// inflected form) is not read at all.
+    pub fn of_hit(&mut self, hit: &Hit, story: &Story, text: &str) -> Result<Option<Snippet>, IndexError> {
+        let found = hit.found.filter(|found| found.generation == self.searcher.generation().generation_id());
+        self.make(story, text, found)
+    }
+
     /// A snippet of `text` (the story's words as its reader may see them), analysed in the
     /// story's language.
     ///
     /// The text is read in windows of [`SNIPPET_WINDOW`] bytes, and the first window that shows
     /// every word searched gives the snippet, so a long story is not tokenized to its end when its
-    /// first paragraphs already match; failing that, the window that shows the most. The folded field goes through the windows first (no stemming:
-    /// cheap, finds the words as typed), then the story's language field (inflected forms).
-    /// Windows overlap a little, so a phrase across a border is still found.
+    /// first paragraphs already match; failing that, the window that shows the most. The folded
+    /// field goes first (no stemming: cheap, finds the words as typed, with or without accents),
+    /// then the story's language field (inflected forms). Trying the language field first was
+    /// measured slower (stemming every word costs more than a second, folding pass). A field
+    /// that holds none of the words searched is skipped. Windows overlap a little, so a phrase
+    /// across a border is still found.
     pub fn of_text(&mut self, story: &Story, text: &str) -> Result<Option<Snippet>, IndexError> {
+        self.make(story, text, None)
+    }
+
+    fn make(
+        &mut self,
+        story: &Story,
+        text: &str,
+        found: Option<Found>,
+    ) -> Result<Option<Snippet>, IndexError> {
         let fields = &self.index.fields;
         let language_field =
             fields.text_field_for(story.details.language.as_str()).unwrap_or(fields.text_plain);
-        let mut first = None;
         for field in [fields.text_folded, language_field] {
-            let (generator, wanted) = match self.generators.entry(field) {
+            let (generator, terms) = match self.generators.entry(field) {
                 std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
                 std::collections::hash_map::Entry::Vacant(entry) => {
                     let mut generator = SnippetGenerator::create(&self.searcher, self.query.as_ref(), field)?;
                     generator.set_max_num_chars(self.max_chars);
-                    let wanted = words_in_index(&self.searcher, self.query.as_ref(), field)?;
-                    entry.insert((generator, wanted))
+                    let terms = words_in_index(&self.searcher, self.query.as_ref(), field)?;
+                    entry.insert((generator, terms))
                 }
             };
-            let wanted = *wanted;
+            // How many words a window must show to be taken at once: those this story holds in
+            // this field when the index says (it does for a hit), else all the field holds.
+            let wanted = match found {
+                Some(found) => words_in_document(&self.searcher, field, terms, found)?,
+                None => terms.len(),
+            };
+            // None of the words searched is here: nothing to mark.
+            if wanted == 0 {
+                continue;
+            }
             let mut best: Option<(usize, tantivy::snippet::Snippet)> = None;
             for window in windows(text) {
                 let snippet = generator.snippet(window);
                 let shown = distinct_words(&snippet);
-                if shown >= wanted.max(1) {
+                if shown >= wanted {
                     return Ok(Some(to_snippet(&snippet)));
                 }
                 if shown > best.as_ref().map_or(0, |(count, _)| *count) {
                     best = Some((shown, snippet));
-                } else if first.is_none() {
-                    first = Some(snippet);
                 }
             }
             // No window shows every word (a phrase's words far apart, a prefix with many
@@ -385,8 +403,8 @@ impl Snippets<'_> {
                 return Ok(Some(to_snippet(&snippet)));
             }
         }
-        // No window matches (the story matched by its title, say): the text's beginning.
-        Ok(first.filter(|snippet| !snippet.fragment().is_empty()).map(|snippet| to_snippet(&snippet)))
+        // Nothing to mark in the text (the story matched by its title, say).
+        Ok(None)
     }
 }
 
@@ -428,18 +446,45 @@ fn word_border(text: &str, mut at: usize) -> usize {
     text[at..].find(char::is_whitespace).map_or(text.len(), |offset| at + offset)
 }
 
-/// How many of `query`'s terms on `field` occur in the index (those a snippet can mark), as the
-/// snippet generator counts them.
-fn words_in_index(searcher: &Searcher, query: &dyn Query, field: Field) -> Result<usize, IndexError> {
+/// `query`'s terms on `field` that occur in the index (those a snippet can mark), as the snippet
+/// generator finds them.
+fn words_in_index(searcher: &Searcher, query: &dyn Query, field: Field) -> Result<Vec<Term>, IndexError> {
     let mut terms = std::collections::BTreeSet::new();
     query.query_terms(&mut |term, _| {
         if term.field() == field {
             terms.insert(term.clone());
         }
     });
+    let mut present = Vec::with_capacity(terms.len());
+    for term in terms {
+        if term.value().as_str().is_some() && searcher.doc_freq(&term)? > 0 {
+            present.push(term);
+        }
+    }
+    Ok(present)
+}
+
+/// How many of `terms` (all on `field`) the document `found` holds.
+fn words_in_document(
+    searcher: &Searcher,
+    field: Field,
+    terms: &[Term],
+    found: Found,
+) -> Result<usize, IndexError> {
+    if terms.is_empty() {
+        return Ok(0);
+    }
+    let segment = searcher.segment_reader(found.address.segment_ord);
+    let inverted = segment.inverted_index(field)?;
     let mut count = 0;
-    for term in &terms {
-        if term.value().as_str().is_some() && searcher.doc_freq(term)? > 0 {
+    for term in terms {
+        let postings =
+            inverted.read_postings(term, IndexRecordOption::Basic).map_err(tantivy::TantivyError::from)?;
+        let target = found.address.doc_id;
+        // A postings list starts on its first document; `seek` only moves forward.
+        if let Some(mut postings) = postings
+            && (postings.doc() == target || (postings.doc() < target && postings.seek(target) == target))
+        {
             count += 1;
         }
     }

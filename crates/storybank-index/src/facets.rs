@@ -1,0 +1,178 @@
+//! Facet counts at every level of a hierarchy, in one pass over the matches.
+//!
+//! tantivy's `FacetCollector` counts the children of the facets it is given, one level per
+//! collector, and reads every counted facet's text back from the dictionary of every segment on
+//! every search. Here each segment is read once (and cached, as segments never change) into, for
+//! each document, the paths it counts towards: its facets and their ancestors, each once (a story
+//! with two sub-themes of one theme counts once for it). Collecting a match is then a few array
+//! increments. The cache costs a few bytes per document and path.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::fastfield::FacetReader;
+use tantivy::index::SegmentId;
+use tantivy::schema::Facet;
+use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+
+/// What a path's parts are joined with in [`LevelCounts`]' answer (a facet's parts never hold it).
+pub(crate) const SEPARATOR: char = '\u{0}';
+
+/// For each facet ordinal, the paths (indexes) it counts towards.
+type OrdinalPaths = Vec<Vec<u32>>;
+
+/// One segment's facets: every path at every level, and for each document the paths it counts
+/// towards (indexes into `paths`, each once), as one flat array.
+#[derive(Debug)]
+struct Levels {
+    paths: Vec<Arc<str>>,
+    /// Document `d`'s paths are `of_doc[starts[d]..starts[d + 1]]`.
+    starts: Vec<u32>,
+    of_doc: Vec<u32>,
+}
+
+impl Levels {
+    fn read(facets: &FacetReader, max_doc: DocId) -> tantivy::Result<Self> {
+        let (paths, of_ord) = Self::paths_of_ordinals(facets)?;
+        let mut starts = Vec::with_capacity(max_doc as usize + 1);
+        let mut of_doc = Vec::new();
+        let mut scratch: Vec<u32> = Vec::new();
+        for doc in 0..max_doc {
+            starts.push(u32::try_from(of_doc.len()).unwrap_or(u32::MAX));
+            scratch.clear();
+            for ord in facets.facet_ords(doc) {
+                if let Some(levels) = usize::try_from(ord).ok().and_then(|ord| of_ord.get(ord)) {
+                    scratch.extend_from_slice(levels);
+                }
+            }
+            scratch.sort_unstable();
+            scratch.dedup();
+            of_doc.extend_from_slice(&scratch);
+        }
+        starts.push(u32::try_from(of_doc.len()).unwrap_or(u32::MAX));
+        Ok(Self { paths, starts, of_doc })
+    }
+
+    /// The paths of every level, and for each facet ordinal those it counts towards.
+    fn paths_of_ordinals(facets: &FacetReader) -> tantivy::Result<(Vec<Arc<str>>, OrdinalPaths)> {
+        let mut paths: Vec<Arc<str>> = Vec::new();
+        let mut known: HashMap<String, u32> = HashMap::new();
+        let mut of_ord = Vec::with_capacity(facets.num_facets());
+        let mut facet = Facet::root();
+        for ord in 0..facets.num_facets() as u64 {
+            facets.facet_from_ord(ord, &mut facet)?;
+            let parts = facet.to_path();
+            let mut levels = Vec::with_capacity(parts.len());
+            for depth in 1..=parts.len() {
+                let path = parts[..depth].join(&SEPARATOR.to_string());
+                let next = u32::try_from(paths.len()).unwrap_or(u32::MAX);
+                let at = *known.entry(path).or_insert_with_key(|path| {
+                    paths.push(Arc::from(path.as_str()));
+                    next
+                });
+                levels.push(at);
+            }
+            of_ord.push(levels);
+        }
+        Ok((paths, of_ord))
+    }
+
+    fn of(&self, doc: DocId) -> &[u32] {
+        let doc = doc as usize;
+        match (self.starts.get(doc), self.starts.get(doc + 1)) {
+            (Some(&start), Some(&end)) => &self.of_doc[start as usize..end as usize],
+            _ => &[],
+        }
+    }
+}
+
+/// The [`Levels`] of each live segment of one facet field.
+#[derive(Debug)]
+pub(crate) struct LevelCache {
+    field: &'static str,
+    segments: Mutex<HashMap<SegmentId, Arc<Levels>>>,
+}
+
+impl LevelCache {
+    pub(crate) fn new(field: &'static str) -> Self {
+        Self { field, segments: Mutex::new(HashMap::new()) }
+    }
+
+    fn levels(&self, segment: &SegmentReader) -> tantivy::Result<Arc<Levels>> {
+        let id = segment.segment_id();
+        if let Some(levels) = self.segments.lock().ok().and_then(|cache| cache.get(&id).cloned()) {
+            return Ok(levels);
+        }
+        let facets = segment.facet_reader(self.field)?;
+        let levels = Arc::new(Levels::read(&facets, segment.max_doc())?);
+        if let Ok(mut cache) = self.segments.lock() {
+            cache.insert(id, Arc::clone(&levels));
+        }
+        Ok(levels)
+    }
+
+    /// Forgets segments that are no longer searched (merged away).
+    pub(crate) fn keep_only(&self, live: &[SegmentId]) {
+        if let Ok(mut cache) = self.segments.lock() {
+            cache.retain(|id, _| live.contains(id));
+        }
+    }
+}
+
+/// Counts, for the matching stories, every path of a facet field at every level: for a story
+/// themed `health/waiting-times`, both `health` and `health/waiting-times`. Each story counts
+/// once per path. The answer's paths have their parts joined with [`SEPARATOR`].
+pub(crate) struct LevelCounts {
+    pub(crate) cache: Arc<LevelCache>,
+}
+
+impl Collector for LevelCounts {
+    type Fruit = HashMap<Arc<str>, u64>;
+    type Child = SegmentLevelCounts;
+
+    fn for_segment(&self, _: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<SegmentLevelCounts> {
+        let levels = self.cache.levels(segment)?;
+        let counts = vec![0; levels.paths.len()];
+        Ok(SegmentLevelCounts { levels, counts })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<HashMap<Arc<str>, u64>>) -> tantivy::Result<Self::Fruit> {
+        let mut merged = HashMap::new();
+        for fruit in fruits {
+            for (path, count) in fruit {
+                *merged.entry(path).or_insert(0) += count;
+            }
+        }
+        Ok(merged)
+    }
+}
+
+/// [`LevelCounts`] in one segment.
+pub(crate) struct SegmentLevelCounts {
+    levels: Arc<Levels>,
+    counts: Vec<u64>,
+}
+
+impl SegmentCollector for SegmentLevelCounts {
+    type Fruit = HashMap<Arc<str>, u64>;
+
+    fn collect(&mut self, doc: DocId, _: Score) {
+        for &path in self.levels.of(doc) {
+            self.counts[path as usize] += 1;
+        }
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        self.counts
+            .iter()
+            .enumerate()
+            .filter(|(_, count)| **count > 0)
+            .map(|(path, count)| (Arc::clone(&self.levels.paths[path]), *count))
+            .collect()
+    }
+}
