@@ -115,7 +115,10 @@ fn fill(store: &Store, index: &StoryIndex, progress: &dyn Progress) -> Result<()
         index.upsert(&store.stories(chunk)?).map_err(index_error)?;
         progress.advanced(chunk.len());
     }
-    index.commit(last_change).map_err(index_error)
+    index.commit(last_change).map_err(index_error)?;
+    // One segment instead of one per few thousand stories: each search word is then looked up
+    // once (the bulk load's segments would otherwise be merged only as later commits come).
+    index.merge_all().map_err(index_error)
 }
 
 impl Archive {

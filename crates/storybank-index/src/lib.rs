@@ -235,23 +235,40 @@ impl StoryIndex {
     /// (a merge rewrites terms, postings and stored ids without them; a term only they used is
     /// gone), then deletes the files no segment uses any more. Call after a commit.
     pub fn purge_deleted(&self) -> Result<(), IndexError> {
+        self.merge_segments(|meta| meta.has_deletes())
+    }
+
+    /// Merges every committed segment into one (after a rebuild): a search then looks each of its
+    /// words up in one term dictionary instead of one per segment, and sets up its collectors
+    /// once. Call after a commit.
+    pub fn merge_all(&self) -> Result<(), IndexError> {
+        if self.index.searchable_segment_metas()?.len() > 1 {
+            self.merge_segments(|_| true)?;
+        }
+        Ok(())
+    }
+
+    /// Merges the committed segments `wanted` picks (while there are any, and more than one for a
+    /// merge of everything), then deletes the files no segment uses any more.
+    fn merge_segments(
+        &self,
+        wanted: impl Fn(&tantivy::index::SegmentMeta) -> bool,
+    ) -> Result<(), IndexError> {
         for attempt in 0.. {
-            let segments: Vec<tantivy::index::SegmentId> = self
-                .index
-                .searchable_segment_metas()?
-                .into_iter()
-                .filter(|meta| meta.has_deletes())
-                .map(|meta| meta.id())
-                .collect();
-            if segments.is_empty() {
+            let metas = self.index.searchable_segment_metas()?;
+            let segments: Vec<tantivy::index::SegmentId> =
+                metas.iter().filter(|meta| wanted(meta)).map(|meta| meta.id()).collect();
+            // Done: nothing picked, or (merging everything) one segment left.
+            if segments.is_empty()
+                || (segments.len() == 1 && segments.len() == metas.len() && !metas[0].has_deletes())
+            {
                 break;
             }
             // A background merge may hold some of these segments; wait for it and try again.
-            if let Err(err) = self.writer()?.merge(&segments).wait() {
-                if attempt >= 200 {
-                    return Err(err.into());
-                }
-                std::thread::sleep(std::time::Duration::from_millis(25));
+            match self.writer()?.merge(&segments).wait() {
+                Ok(_) => {}
+                Err(err) if attempt >= 200 => return Err(err.into()),
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(25)),
             }
         }
         self.writer()?.garbage_collect_files().wait()?;
