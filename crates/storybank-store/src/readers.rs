@@ -67,12 +67,19 @@ impl Drop for Reader<'_> {
     }
 }
 
+/// How much of the database file a reader maps into memory (SQLite caps it at 2 GiB on Linux).
+const READ_MAP_BYTES: i64 = 1 << 30;
+
 fn open_read_only(data_dir: &Path) -> Result<Store, StoreError> {
     let connection = Connection::open_with_flags(
         data_dir.join(DATABASE_FILE),
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
     )?;
     crate::configure(&connection)?;
+    // Pages are read straight from the file's memory map instead of copied in by a system call
+    // each (a tenth of the search page's time went to `pread`). Readers only: the writer keeps
+    // SQLite's default. Address space, not memory: the kernel's page cache backs it.
+    connection.pragma_update(None, "mmap_size", READ_MAP_BYTES)?;
     Ok(Store { connection, media: MediaFolder::at(data_dir.join("media")), data_dir: data_dir.to_owned() })
 }
 
