@@ -31,29 +31,20 @@ pub(crate) const FOLDED: &str = "sb_folded";
 pub(crate) const PLAIN: &str = "sb_plain";
 pub(crate) const KEYWORD: &str = "sb_keyword";
 
-/// The analyzer of a language's stemmed field: words the stemmer leaves unchanged are dropped.
 pub(crate) fn stemmed_analyzer_name(language: &str) -> String {
     format!("sb_stem_{language}")
-}
-
-/// The analyzer queries use for a language: every word, stemmed.
-pub(crate) fn query_stemmer_name(language: &str) -> String {
-    format!("sb_stem_{language}_query")
 }
 
 /// Registers every analyzer with the index (analyzers are not stored in the index itself).
 pub(crate) fn register(index: &Index) {
     let tokenizers = index.tokenizers();
     for (code, algorithm) in STEMMED_LANGUAGES {
-        for (name, keep_unchanged) in [(stemmed_analyzer_name(code), false), (query_stemmer_name(code), true)]
-        {
-            let analyzer = TextAnalyzer::builder(SimpleTokenizer::default())
-                .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
-                .filter(LowerCaser)
-                .filter(SnowballStemmer { algorithm, keep_unchanged })
-                .build();
-            tokenizers.register(&name, analyzer);
-        }
+        let analyzer = TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+            .filter(LowerCaser)
+            .filter(SnowballStemmer(algorithm))
+            .build();
+        tokenizers.register(&stemmed_analyzer_name(code), analyzer);
     }
     tokenizers.register(
         FOLDED,
@@ -78,30 +69,20 @@ pub(crate) fn register(index: &Index) {
 
 /// A token filter that stems with a Snowball algorithm from `frostem` (the crate tantivy's own
 /// stemmer uses; tantivy's `Language` enum lacks Estonian and Polish).
-///
-/// With `keep_unchanged` false (the index's analyzers), a word the stemmer leaves as it is, written
-/// without diacritics, is dropped: the folded field already holds it as the very same term, so
-/// queries look for a stem in both fields (see `QueryBuilder::word`), and the stemmed field holds
-/// only the words whose stem differs (about half of them), which halves its indexing cost. Query
-/// analysis keeps every word.
 #[derive(Clone, Copy)]
-pub(crate) struct SnowballStemmer {
-    pub algorithm: frostem::Algorithm,
-    pub keep_unchanged: bool,
-}
+pub(crate) struct SnowballStemmer(frostem::Algorithm);
 
 impl TokenFilter for SnowballStemmer {
     type Tokenizer<T: Tokenizer> = StemmingTokenizer<T>;
 
     fn transform<T: Tokenizer>(self, tokenizer: T) -> StemmingTokenizer<T> {
-        StemmingTokenizer { algorithm: self.algorithm, keep_unchanged: self.keep_unchanged, inner: tokenizer }
+        StemmingTokenizer { algorithm: self.0, inner: tokenizer }
     }
 }
 
 #[derive(Clone)]
 pub(crate) struct StemmingTokenizer<T> {
     algorithm: frostem::Algorithm,
-    keep_unchanged: bool,
     inner: T,
 }
 
@@ -112,7 +93,6 @@ impl<T: Tokenizer> Tokenizer for StemmingTokenizer<T> {
         StemmingTokenStream {
             tail: self.inner.token_stream(text),
             stemmer: frostem::Stemmer::new(self.algorithm),
-            keep_unchanged: self.keep_unchanged,
             buffer: String::new(),
         }
     }
@@ -121,32 +101,24 @@ impl<T: Tokenizer> Tokenizer for StemmingTokenizer<T> {
 pub(crate) struct StemmingTokenStream<T> {
     tail: T,
     stemmer: frostem::Stemmer,
-    keep_unchanged: bool,
     buffer: String,
 }
 
 impl<T: TokenStream> TokenStream for StemmingTokenStream<T> {
     fn advance(&mut self) -> bool {
-        loop {
-            if !self.tail.advance() {
-                return false;
-            }
-            let token = self.tail.token_mut();
-            match self.stemmer.stem(&token.text) {
-                Cow::Owned(stemmed) => token.text = stemmed,
-                Cow::Borrowed(stemmed) if stemmed == token.text => {
-                    if !self.keep_unchanged && token.text.is_ascii() {
-                        continue;
-                    }
-                }
-                Cow::Borrowed(stemmed) => {
-                    self.buffer.clear();
-                    self.buffer.push_str(stemmed);
-                    mem::swap(&mut token.text, &mut self.buffer);
-                }
-            }
-            return true;
+        if !self.tail.advance() {
+            return false;
         }
+        let token = self.tail.token_mut();
+        match self.stemmer.stem(&token.text) {
+            Cow::Owned(stemmed) => token.text = stemmed,
+            Cow::Borrowed(stemmed) => {
+                self.buffer.clear();
+                self.buffer.push_str(stemmed);
+                mem::swap(&mut token.text, &mut self.buffer);
+            }
+        }
+        true
     }
 
     fn token(&self) -> &Token {
@@ -187,27 +159,10 @@ mod tests {
             ("pl", "mieszkania", "mieszkanie"),
             ("hu", "lakhatást", "lakhatás"),
         ] {
-            let name = query_stemmer_name(language);
+            let name = stemmed_analyzer_name(language);
             assert_eq!(tokens(&index, &name, a), tokens(&index, &name, b), "{language}: {a} / {b}");
         }
         assert_eq!(tokens(&index, FOLDED, "Hämeenlinna Łódź"), ["hameenlinna", "lodz"]);
         assert_eq!(tokens(&index, KEYWORD, "Hämeenlinna"), ["hameenlinna"]);
-    }
-
-    #[test]
-    fn the_index_keeps_only_stems_that_differ_from_the_folded_word() {
-        let index = Index::create_in_ram(tantivy::schema::Schema::builder().build());
-        register(&index);
-        for (language, text, indexed, queried) in [
-            // "run" is its own stem: the folded field holds it already.
-            ("en", "Run running runs", &["run", "run"][..], &["run", "run", "run"][..]),
-            ("fi", "asunto asunnot", &["asuno"][..], &["asunto", "asuno"][..]),
-            // A word with diacritics is kept even when the stemmer leaves it unchanged: its
-            // folded form differs.
-            ("hu", "lakhatás", &["lakhatás"][..], &["lakhatás"][..]),
-        ] {
-            assert_eq!(tokens(&index, &stemmed_analyzer_name(language), text), indexed, "{language}: {text}");
-            assert_eq!(tokens(&index, &query_stemmer_name(language), text), queried, "{language}: {text}");
-        }
     }
 }

@@ -12,7 +12,9 @@ use tantivy::{DateTime, TantivyDocument};
 use crate::analysis::{self, FOLDED, KEYWORD, PLAIN, STEMMED_LANGUAGES};
 
 /// Bumped whenever the schema or the analysis changes: an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 6;
+/// (6 was an analysis that dropped words which are their own stems from the language fields,
+/// reverted: it lost the ranking of exact spellings over accented variants.)
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// The fields of the index.
 #[derive(Clone, Debug)]
@@ -22,9 +24,8 @@ pub(crate) struct Fields {
     pub id: Field,
     /// Title, folded (no stemming).
     pub title: Field,
-    /// Full text per stemmed language, in `STEMMED_LANGUAGES` order: the stems that differ from
-    /// the word as folded (the others are `text_folded`'s terms already). Without positions:
-    /// phrases are matched in `text_folded`, on the words as written.
+    /// Full text per stemmed language, in `STEMMED_LANGUAGES` order. Without positions: phrases
+    /// are matched in `text_folded`, on the words as written.
     pub text_by_language: Vec<(String, Field)>,
     /// Full text of stories in other or unknown languages (lowercased, not stemmed).
     pub text_plain: Field,
@@ -122,15 +123,6 @@ impl Fields {
             id_high,
             id_low,
         }
-    }
-
-    /// The analyzer queries use on `field`: a language field's stems every word (its index drops
-    /// the words the stemmer leaves unchanged); other fields use their own.
-    pub(crate) fn query_analyzer(&self, field: Field) -> Option<String> {
-        self.text_by_language
-            .iter()
-            .find(|(_, language_field)| *language_field == field)
-            .map(|(code, _)| analysis::query_stemmer_name(code))
     }
 
     /// The stemmed text field of a language, if it has one.

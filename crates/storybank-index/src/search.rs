@@ -1,7 +1,7 @@
 //! Searching: the query tree becomes tantivy queries over the language fields, filters and the
 //! audience's consent rules are added to every query, and hits come back with facet counts.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::ops::Bound;
 
 use storybank_domain::{Audience, ConsentScope, Status, Story, StoryId};
@@ -162,8 +162,8 @@ impl StoryIndex {
         today: chrono::NaiveDate,
         limit: usize,
     ) -> Result<Vec<Hit>, IndexError> {
-        // The words as written: a language field holds only the stems that differ from them.
-        let field = self.fields.text_folded;
+        let field =
+            self.fields.text_field_for(story.details.language.as_str()).unwrap_or(self.fields.text_plain);
         let text = story.content.full_text();
         let like: Box<dyn Query> = Box::new(
             MoreLikeThisQuery::builder()
@@ -296,13 +296,9 @@ impl StoryIndex {
         Box::new(BooleanQuery::new(clauses))
     }
 
-    /// The tokens a query's `text` makes in `field` (a language field's stems of every word).
+    /// The tokens `field`'s analyzer makes of `text`.
     fn analyze(&self, field: Field, text: &str) -> Vec<String> {
-        let analyzer = match self.fields.query_analyzer(field) {
-            Some(name) => self.index.tokenizers().get(&name),
-            None => self.index.tokenizer_for_field(field).ok(),
-        };
-        let Some(mut analyzer) = analyzer else {
+        let Ok(mut analyzer) = self.index.tokenizer_for_field(field) else {
             return Vec::new();
         };
         let mut stream = analyzer.token_stream(text);
@@ -637,126 +633,65 @@ impl QueryBuilder<'_> {
         })
     }
 
-    fn word(&self, text: &str, prefix: bool) -> Option<Box<dyn Query>> {
+    /// The fields a word is looked up in, with their boosts.
+    fn weighted_fields(&self) -> Vec<(Field, f32)> {
         let fields = &self.index.fields;
+        let mut weighted: Vec<(Field, f32)> = self.text_fields.iter().map(|field| (*field, 1.0)).collect();
+        weighted.push((fields.title, TITLE_BOOST));
+        weighted.push((fields.text_folded, FOLDED_BOOST));
+        weighted
+    }
+
+    fn word(&self, text: &str, prefix: bool) -> Option<Box<dyn Query>> {
         let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if prefix {
-            let folded = self.index.analyze(fields.text_folded, text);
+            let folded = self.index.analyze(self.index.fields.text_folded, text);
             if let [single] = folded.as_slice() {
-                for (field, boost) in [(fields.text_folded, 1.0), (fields.title, TITLE_BOOST)] {
+                for (field, boost) in
+                    [(self.index.fields.text_folded, 1.0), (self.index.fields.title, TITLE_BOOST)]
+                {
                     let query = FuzzyTermQuery::new_prefix(Term::from_field_text(field, single), 0, false);
                     alternatives.push((Occur::Should, boosted(Box::new(query), boost)));
                 }
             }
-            return (!alternatives.is_empty())
-                .then(|| Box::new(BooleanQuery::new(alternatives)) as Box<dyn Query>);
-        }
-        let doc_freq = |field: Field, token: &str| {
-            self.searcher.doc_freq(&Term::from_field_text(field, token)).unwrap_or(0)
-        };
-        let mut exact_matches = 0;
-        let mut stems = Vec::new();
-        // Stems written without diacritics, looked for in the folded field too: a word that is
-        // its own stem is indexed there only (see `analysis::SnowballStemmer`). Each once, however
-        // many languages stem the word the same way.
-        let mut folded_stems: BTreeMap<String, f32> = BTreeMap::new();
-        for field in &self.text_fields {
-            let tokens = self.index.analyze(*field, text);
-            let stemmed = fields.query_analyzer(*field).is_some();
-            if let [token] = tokens.as_slice() {
-                exact_matches += doc_freq(*field, token);
-                if stemmed && *token != text.to_lowercase() {
-                    stems.push((*field, token.clone()));
+        } else {
+            let mut exact_matches = 0;
+            let mut stems = Vec::new();
+            for (field, boost) in self.weighted_fields() {
+                let tokens = self.index.analyze(field, text);
+                if let [token] = tokens.as_slice() {
+                    exact_matches +=
+                        self.searcher.doc_freq(&Term::from_field_text(field, token)).unwrap_or(0);
+                    if self.text_fields.contains(&field) && *token != text.to_lowercase() {
+                        stems.push((field, token.clone()));
+                    }
                 }
-                if stemmed && token.is_ascii() {
-                    folded_stems.insert(token.clone(), 1.0);
+                if let Some(query) = self.tokens_query(field, &tokens) {
+                    alternatives.push((Occur::Should, boosted(query, boost)));
                 }
             }
-            let query =
-                if stemmed { self.stems_query(*field, &tokens) } else { self.tokens_query(*field, &tokens) };
-            if let Some(query) = query {
-                alternatives.push((Occur::Should, query));
-            }
-        }
-        let title = self.index.analyze(fields.title, text);
-        if let [token] = title.as_slice() {
-            exact_matches += doc_freq(fields.title, token);
-        }
-        if let Some(query) = self.tokens_query(fields.title, &title) {
-            alternatives.push((Occur::Should, boosted(query, TITLE_BOOST)));
-        }
-        // The word as written, folded: ranks exact spellings first (when it is also a stem,
-        // one term with both boosts).
-        let folded = self.index.analyze(fields.text_folded, text);
-        match folded.as_slice() {
-            [single] => *folded_stems.entry(single.clone()).or_default() += FOLDED_BOOST,
-            several => {
-                if let Some(query) = self.tokens_query(fields.text_folded, several) {
-                    alternatives.push((Occur::Should, boosted(query, FOLDED_BOOST)));
+            // Typo tolerance, for words of 5+ letters that match few stories as typed (as search
+            // engines with typo tolerance do): each fuzzy match walks a term dictionary per
+            // segment, and a word that matches many stories needs no guessing.
+            if text.chars().count() >= FUZZY_MIN_CHARS && exact_matches < FUZZY_BELOW_MATCHES {
+                let folded = self.index.analyze(self.index.fields.text_folded, text);
+                if let [single] = folded.as_slice() {
+                    let term = Term::from_field_text(self.index.fields.text_folded, single);
+                    alternatives.push((
+                        Occur::Should,
+                        boosted(Box::new(FuzzyTermQuery::new(term, 1, true)), FUZZY_BOOST),
+                    ));
                 }
-            }
-        }
-        for (token, boost) in &folded_stems {
-            exact_matches += doc_freq(fields.text_folded, token);
-            let query = TermQuery::new(
-                Term::from_field_text(fields.text_folded, token),
-                IndexRecordOption::WithFreqs,
-            );
-            alternatives.push((Occur::Should, boosted(Box::new(query), *boost)));
-        }
-        // Typo tolerance, for words of 5+ letters that match few stories as typed (as search
-        // engines with typo tolerance do): each fuzzy match walks a term dictionary per
-        // segment, and a word that matches many stories needs no guessing.
-        if text.chars().count() >= FUZZY_MIN_CHARS && exact_matches < FUZZY_BELOW_MATCHES {
-            if let [single] = folded.as_slice() {
-                let term = Term::from_field_text(fields.text_folded, single);
-                alternatives.push((
-                    Occur::Should,
-                    boosted(Box::new(FuzzyTermQuery::new(term, 1, true)), FUZZY_BOOST),
-                ));
-            }
-            // One edit away from a stem also matches an inflection the stemmer leaves apart
-            // (Finnish "asunnot" -> "asunno", one edit from "asunto"), where the stemmer changed
-            // the word at all: in the language's field, and in the folded field, where words that
-            // are their own stems are.
-            let mut folded_fuzzy = std::collections::BTreeSet::new();
-            for (field, stem) in stems {
-                let query = FuzzyTermQuery::new(Term::from_field_text(field, &stem), 1, true);
-                alternatives.push((Occur::Should, boosted(Box::new(query), FUZZY_BOOST)));
-                if stem.is_ascii() && folded_fuzzy.insert(stem.clone()) {
-                    let query =
-                        FuzzyTermQuery::new(Term::from_field_text(fields.text_folded, &stem), 1, true);
+                // One edit away from a stem also matches an inflection the stemmer leaves apart
+                // (Finnish "asunnot" -> "asunno", one edit from "asunto"), where the stemmer changed
+                // the word at all.
+                for (field, stem) in stems {
+                    let query = FuzzyTermQuery::new(Term::from_field_text(field, &stem), 1, true);
                     alternatives.push((Occur::Should, boosted(Box::new(query), FUZZY_BOOST)));
                 }
             }
         }
         (!alternatives.is_empty()).then(|| Box::new(BooleanQuery::new(alternatives)) as Box<dyn Query>)
-    }
-
-    /// A query for a word's stems in a language field: one stem alone is looked for here (and in
-    /// the folded field by the caller); several (a word the analyzer splits, "e-mail") must all
-    /// occur, each here or, written without diacritics, in the folded field.
-    fn stems_query(&self, field: Field, stems: &[String]) -> Option<Box<dyn Query>> {
-        let folded = self.index.fields.text_folded;
-        let term = |field: Field, stem: &str| -> Box<dyn Query> {
-            Box::new(TermQuery::new(Term::from_field_text(field, stem), IndexRecordOption::WithFreqs))
-        };
-        match stems {
-            [] => None,
-            [single] => Some(term(field, single)),
-            several => Some(Box::new(BooleanQuery::new(
-                several
-                    .iter()
-                    .map(|stem| {
-                        let mut either = vec![(Occur::Should, term(field, stem))];
-                        if stem.is_ascii() {
-                            either.push((Occur::Should, term(folded, stem)));
-                        }
-                        (Occur::Must, Box::new(BooleanQuery::new(either)) as Box<dyn Query>)
-                    })
-                    .collect(),
-            ))),
-        }
     }
 
     /// A phrase matches the words as written (ignoring case and diacritics), in the text or the
