@@ -76,6 +76,10 @@ fn words_without_diacritics_typos_and_phrases() {
         ("(housing", "A bedsit is not a home", true),
         ("vivienda OR lakhatás", "A lakhatás nem luxus", true),
         ("vivienda AND lakhatás", "A lakhatás nem luxus", false),
+        // A word no story holds is not dropped: ANDed, it leaves nothing.
+        ("housing qqqq", "A bedsit is not a home", false),
+        ("qqqq OR housing", "A bedsit is not a home", true),
+        ("housing -qqqq", "A bedsit is not a home", true),
     ] {
         let found = query(&test.archive, query_text);
         assert_eq!(found.iter().any(|t| t == expected), should_find, "{query_text:?} -> {found:?}");

@@ -47,6 +47,16 @@ struct Args {
     /// it); it fails on any error or lost write.
     #[arg(long, default_value_t = 0)]
     mixed_seconds: u64,
+    /// Skip the HTTP load run of the search page.
+    #[arg(long)]
+    no_http: bool,
+    /// Time the query mix this many times over (more samples for `perf`; the percentiles are over
+    /// every round).
+    #[arg(long, default_value_t = 1)]
+    query_rounds: usize,
+    /// Time only this query class (e.g. `theme_filtered_top10`), to profile it alone.
+    #[arg(long)]
+    query_class: Option<String>,
 }
 
 fn main() -> Result<()> {
@@ -76,8 +86,11 @@ fn main() -> Result<()> {
             args.search_stories,
             (!args.no_baseline).then_some(script.as_path()),
             args.reuse,
+            search::Rounds { count: args.query_rounds, class: args.query_class.clone() },
         )?;
-        http::run(&vocabulary, &work_dir.join("data-search"))?;
+        if !args.no_http {
+            http::run(&vocabulary, &work_dir.join("data-search"))?;
+        }
     }
     if args.mixed_seconds > 0 {
         mixed::run(&args.sample, &work_dir, args.mixed_seconds)?;

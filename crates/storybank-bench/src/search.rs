@@ -158,13 +158,14 @@ pub fn run(
     stories: usize,
     baseline_script: Option<&Path>,
     reuse: bool,
+    rounds: Rounds,
 ) -> Result<()> {
     let corpus = work.join("search-corpus");
     let data = work.join("data-search");
     if reuse && corpus.is_dir() && data.is_dir() {
         println!("reusing the corpus and data directory in {}", work.display());
         let archive = Archive::open(Config::new(&data))?;
-        return latency(vocabulary, work, &corpus, archive, baseline_script);
+        return latency(vocabulary, work, &corpus, archive, baseline_script, rounds);
     }
     let _ = std::fs::remove_dir_all(&corpus);
     let _ = std::fs::remove_dir_all(&data);
@@ -193,7 +194,15 @@ pub fn run(
         folder_size(&data.join("index")) as f64 / 1e6,
         std::fs::metadata(data.join("storybank.sqlite3")).map_or(0, |m| m.len()) as f64 / 1e6
     );
-    latency(vocabulary, work, &corpus, archive, baseline_script)
+    latency(vocabulary, work, &corpus, archive, baseline_script, rounds)
+}
+
+/// How often the query mix is timed, and which of its classes.
+#[derive(Clone, Debug)]
+pub struct Rounds {
+    pub count: usize,
+    /// Only this class, when given.
+    pub class: Option<String>,
 }
 
 /// Runs the query mix against the archive (and the FTS5 baseline) and prints the latencies.
@@ -203,6 +212,7 @@ fn latency(
     corpus: &Path,
     archive: Archive,
     baseline_script: Option<&Path>,
+    rounds: Rounds,
 ) -> Result<()> {
     let mut rng = Rng::new(99);
     let mix = query_mix(vocabulary, &mut rng);
@@ -212,7 +222,9 @@ fn latency(
     }
     let mut timings: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
     let mut with_snippets = Vec::new();
-    for query in &mix {
+    let timed = mix.iter().filter(|query| rounds.class.as_deref().is_none_or(|class| class == query.class));
+    let timed: Vec<&MixQuery> = timed.collect();
+    for &query in std::iter::repeat_n(&timed, rounds.count.max(1)).flatten() {
         let request = request_for(query, today)?;
         let started = Instant::now();
         archive.search_hits(&request)?;

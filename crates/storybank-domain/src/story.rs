@@ -30,6 +30,12 @@ impl StoryId {
     pub fn as_uuid(&self) -> Uuid {
         self.0
     }
+
+    /// The id whose UUID has these high and low 64 bits (the inverse of
+    /// `as_uuid().as_u64_pair()`, which is how the search index keeps ids as numbers).
+    pub fn from_u64_pair(high: u64, low: u64) -> Self {
+        Self(Uuid::from_u64_pair(high, low))
+    }
 }
 
 impl Default for StoryId {

@@ -3,9 +3,10 @@
 //! tantivy's `FacetCollector` counts the children of the facets it is given, one level per
 //! collector, and reads every counted facet's text back from the dictionary of every segment on
 //! every search. Here each segment is read once (and cached, as segments never change) into, for
-//! each document, the paths it counts towards: its facets and their ancestors, each once (a story
-//! with two sub-themes of one theme counts once for it). Collecting a match is then a few array
-//! increments. The cache costs a few bytes per document and path.
+//! each document, the combination of paths it counts towards: its facets and their ancestors,
+//! each once (a story with two sub-themes of one theme counts once for it). Collecting a match is
+//! then one array increment, for its combination; the combinations become paths once per search.
+//! The cache costs four bytes per document, and each distinct combination's paths.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -22,24 +23,28 @@ pub(crate) const SEPARATOR: char = '\u{0}';
 /// For each facet ordinal, the paths (indexes) it counts towards.
 type OrdinalPaths = Vec<Vec<u32>>;
 
-/// One segment's facets: every path at every level, and for each document the paths it counts
-/// towards (indexes into `paths`, each once), as one flat array.
+/// One segment's facets: every path at every level, and each document's combination of paths.
+///
+/// Stories share combinations (the same form, language, type and place; the same themes), so a
+/// search counts combinations, one increment per match, and turns them into paths once at the
+/// end: each match costs one lookup and one increment instead of one per path.
 #[derive(Debug)]
 struct Levels {
     paths: Vec<Arc<str>>,
-    /// Document `d`'s paths are `of_doc[starts[d]..starts[d + 1]]`.
-    starts: Vec<u32>,
+    /// Each combination's paths (indexes into `paths`, each once).
+    combinations: Vec<Vec<u32>>,
+    /// Each document's combination (an index into `combinations`).
     of_doc: Vec<u32>,
 }
 
 impl Levels {
     fn read(facets: &FacetReader, max_doc: DocId) -> tantivy::Result<Self> {
         let (paths, of_ord) = Self::paths_of_ordinals(facets)?;
-        let mut starts = Vec::with_capacity(max_doc as usize + 1);
-        let mut of_doc = Vec::new();
+        let mut combinations: Vec<Vec<u32>> = Vec::new();
+        let mut known: HashMap<Vec<u32>, u32> = HashMap::new();
+        let mut of_doc = Vec::with_capacity(max_doc as usize);
         let mut scratch: Vec<u32> = Vec::new();
         for doc in 0..max_doc {
-            starts.push(u32::try_from(of_doc.len()).unwrap_or(u32::MAX));
             scratch.clear();
             for ord in facets.facet_ords(doc) {
                 if let Some(levels) = usize::try_from(ord).ok().and_then(|ord| of_ord.get(ord)) {
@@ -48,10 +53,18 @@ impl Levels {
             }
             scratch.sort_unstable();
             scratch.dedup();
-            of_doc.extend_from_slice(&scratch);
+            let combination = match known.get(&scratch) {
+                Some(&combination) => combination,
+                None => {
+                    let next = u32::try_from(combinations.len()).unwrap_or(u32::MAX);
+                    combinations.push(scratch.clone());
+                    known.insert(scratch.clone(), next);
+                    next
+                }
+            };
+            of_doc.push(combination);
         }
-        starts.push(u32::try_from(of_doc.len()).unwrap_or(u32::MAX));
-        Ok(Self { paths, starts, of_doc })
+        Ok(Self { paths, combinations, of_doc })
     }
 
     /// The paths of every level, and for each facet ordinal those it counts towards.
@@ -76,14 +89,6 @@ impl Levels {
             of_ord.push(levels);
         }
         Ok((paths, of_ord))
-    }
-
-    fn of(&self, doc: DocId) -> &[u32] {
-        let doc = doc as usize;
-        match (self.starts.get(doc), self.starts.get(doc + 1)) {
-            (Some(&start), Some(&end)) => &self.of_doc[start as usize..end as usize],
-            _ => &[],
-        }
     }
 }
 
@@ -133,7 +138,7 @@ impl Collector for LevelCounts {
 
     fn for_segment(&self, _: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<SegmentLevelCounts> {
         let levels = self.cache.levels(segment)?;
-        let counts = vec![0; levels.paths.len()];
+        let counts = vec![0; levels.combinations.len()];
         Ok(SegmentLevelCounts { levels, counts })
     }
 
@@ -152,23 +157,31 @@ impl Collector for LevelCounts {
     }
 }
 
-/// [`LevelCounts`] in one segment.
+/// [`LevelCounts`] in one segment: matches per combination of paths.
 pub(crate) struct SegmentLevelCounts {
     levels: Arc<Levels>,
-    counts: Vec<u64>,
+    counts: Vec<u32>,
 }
 
 impl SegmentCollector for SegmentLevelCounts {
     type Fruit = HashMap<Arc<str>, u64>;
 
     fn collect(&mut self, doc: DocId, _: Score) {
-        for &path in self.levels.of(doc) {
-            self.counts[path as usize] += 1;
+        if let Some(&combination) = self.levels.of_doc.get(doc as usize) {
+            self.counts[combination as usize] += 1;
         }
     }
 
     fn harvest(self) -> Self::Fruit {
-        self.counts
+        let mut by_path = vec![0u64; self.levels.paths.len()];
+        for (combination, &count) in self.counts.iter().enumerate() {
+            if count > 0 {
+                for &path in &self.levels.combinations[combination] {
+                    by_path[path as usize] += u64::from(count);
+                }
+            }
+        }
+        by_path
             .iter()
             .enumerate()
             .filter(|(_, count)| **count > 0)

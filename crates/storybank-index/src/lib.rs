@@ -15,6 +15,7 @@
 mod analysis;
 mod error;
 mod facets;
+mod filters;
 mod query;
 mod request;
 mod schema;
@@ -55,6 +56,8 @@ pub struct StoryIndex {
     theme_levels: Arc<facets::LevelCache>,
     /// The same for forms, languages, story types and places.
     meta_levels: Arc<facets::LevelCache>,
+    /// Each segment's filters as bit sets.
+    filters: Arc<filters::FilterCache>,
     root: PathBuf,
     generation: String,
 }
@@ -168,6 +171,7 @@ impl StoryIndex {
             reader,
             theme_levels: Arc::new(facets::LevelCache::new("themes")),
             meta_levels: Arc::new(facets::LevelCache::new("meta")),
+            filters: Arc::new(filters::FilterCache::default()),
             root: root.to_owned(),
             generation,
         })

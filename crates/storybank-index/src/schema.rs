@@ -4,8 +4,7 @@
 use chrono::{NaiveDate, NaiveTime};
 use storybank_domain::{ConsentScope, Story, StoryContent, ThemePath};
 use tantivy::schema::{
-    FAST, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
-    TextOptions,
+    FAST, FacetOptions, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::{DateTime, TantivyDocument};
 
@@ -13,14 +12,16 @@ use crate::analysis::{self, FOLDED, KEYWORD, PLAIN, STEMMED_LANGUAGES};
 
 /// Bumped whenever the schema or the analysis changes: an index of another version is rebuilt.
 /// (6 was an analysis that dropped words which are their own stems from the language fields,
-/// reverted: it lost the ranking of exact spellings over accented variants.)
-pub const SCHEMA_VERSION: u32 = 7;
+/// reverted: it lost the ranking of exact spellings over accented variants. 8 stopped storing the
+/// id and keeping it as a text column: hits read it from two number columns.)
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// The fields of the index.
 #[derive(Clone, Debug)]
 pub(crate) struct Fields {
     pub schema: Schema,
-    /// The story id (stored: the only stored field).
+    /// The story id, indexed (to replace or delete a story's document); hits read it from
+    /// `id_high` and `id_low`. Nothing is stored: the index keeps no document store to speak of.
     pub id: Field,
     /// Title, folded (no stemming).
     pub title: Field,
@@ -69,7 +70,7 @@ fn text(analyzer: &str, positions: bool) -> TextOptions {
 impl Fields {
     pub(crate) fn new() -> Self {
         let mut builder = Schema::builder();
-        let id = builder.add_text_field("id", STRING | STORED | FAST);
+        let id = builder.add_text_field("id", STRING);
         let title = builder.add_text_field("title", text(FOLDED, true));
         let text_by_language = STEMMED_LANGUAGES
             .iter()

@@ -7,16 +7,17 @@ use std::ops::Bound;
 use storybank_domain::{Audience, ConsentScope, Status, Story, StoryId};
 use tantivy::collector::sort_key::SortByStaticFastValue;
 use tantivy::collector::{Collector, Count, TopDocs};
-use tantivy::columnar::StrColumn;
+use tantivy::columnar::Column;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, MoreLikeThisQuery, Occur,
-    PhraseQuery, Query, RangeQuery, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, MoreLikeThisQuery,
+    Occur, PhraseQuery, Query, RangeQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, DocSet, Order, Searcher, Term};
 
 use crate::facets::{LevelCounts, SEPARATOR};
+use crate::filters::Filtered;
 use crate::query::{Node, parse};
 use crate::request::Found;
 use crate::schema::{date, theme_facet};
@@ -47,7 +48,10 @@ impl StoryIndex {
             )));
         }
         let searcher = self.reader.searcher();
-        let words = self.words_query(request)?;
+        let live: Vec<tantivy::index::SegmentId> =
+            searcher.segment_readers().iter().map(|segment| segment.segment_id()).collect();
+        self.filters.keep_only(&live);
+        let words = self.words_query(&searcher, request)?;
         let browsing = words.is_none();
         let query = self.filtered(words, request);
         let top = TopDocs::with_limit(request.limit).and_offset(request.offset);
@@ -142,12 +146,13 @@ impl StoryIndex {
         request: &SearchRequest,
         max_chars: usize,
     ) -> Result<Option<Snippets<'_>>, IndexError> {
-        let Some(query) = self.words_query(request)? else {
+        let searcher = self.reader.searcher();
+        let Some(query) = self.words_query(&searcher, request)? else {
             return Ok(None);
         };
         Ok(Some(Snippets {
             index: self,
-            searcher: self.reader.searcher(),
+            searcher,
             query,
             max_chars,
             generators: std::collections::HashMap::new(),
@@ -190,7 +195,11 @@ impl StoryIndex {
     }
 
     /// The query for the request's words, or `None` when there are none.
-    fn words_query(&self, request: &SearchRequest) -> Result<Option<Box<dyn Query>>, IndexError> {
+    fn words_query(
+        &self,
+        searcher: &Searcher,
+        request: &SearchRequest,
+    ) -> Result<Option<Box<dyn Query>>, IndexError> {
         let Some(node) = parse(&request.query) else {
             return Ok(None);
         };
@@ -205,7 +214,7 @@ impl StoryIndex {
         if languages.is_empty() || languages.iter().any(|code| self.fields.text_field_for(code).is_none()) {
             text_fields.push(self.fields.text_plain);
         }
-        let builder = QueryBuilder { index: self, searcher: self.reader.searcher(), text_fields };
+        let builder = QueryBuilder { index: self, searcher, text_fields };
         builder.build(&node)
     }
 
@@ -218,27 +227,39 @@ impl StoryIndex {
         let any_of = |queries: Vec<Box<dyn Query>>| -> Box<dyn Query> {
             Box::new(BooleanQuery::new(queries.into_iter().map(|q| (Occur::Should, q)).collect()))
         };
+        // Filters on few values (the audience's rules, themes, forms...) are kept as bit sets
+        // per segment, under a key that names what they match; the others (tags, places, dates)
+        // are read from their postings each time.
+        let mut cached: Vec<(String, Box<dyn Query>)> = Vec::new();
         let mut filters: Vec<Box<dyn Query>> = Vec::new();
         let mut exclusions: Vec<Box<dyn Query>> = vec![term(fields.status, Status::Withdrawn.as_str())];
 
         // The audience's rules: what it may see at all.
-        let today = date(request.today);
         match request.audience {
             Audience::Curator => {}
             Audience::Commissioner | Audience::Public => {
-                filters.push(term(fields.status, Status::Published.as_str()));
-                let scopes = if request.audience == Audience::Public {
-                    vec![ConsentScope::Public]
+                let published = Status::Published.as_str();
+                cached.push((format!("status:{published}"), term(fields.status, published)));
+                let scopes: &[ConsentScope] = if request.audience == Audience::Public {
+                    &[ConsentScope::Public]
                 } else {
-                    vec![ConsentScope::Commissioners, ConsentScope::Public]
+                    &[ConsentScope::Commissioners, ConsentScope::Public]
                 };
-                filters.push(any_of(
-                    scopes.into_iter().map(|scope| term(fields.scope, scope.as_str())).collect(),
+                let names: Vec<&str> = scopes.iter().map(|scope| scope.as_str()).collect();
+                cached.push((
+                    format!("scope:{}", names.join(",")),
+                    any_of(names.iter().map(|scope| term(fields.scope, scope)).collect()),
                 ));
-                filters.push(Box::new(RangeQuery::new(
-                    Bound::Included(Term::from_field_date_for_search(fields.consent_until, today)),
-                    Bound::Unbounded,
-                )));
+                cached.push((
+                    format!("consent_until>={}", request.today),
+                    Box::new(RangeQuery::new(
+                        Bound::Included(Term::from_field_date_for_search(
+                            fields.consent_until,
+                            date(request.today),
+                        )),
+                        Bound::Unbounded,
+                    )),
+                ));
             }
         }
         if let Some((first, last)) = request.consent_ends {
@@ -248,31 +269,46 @@ impl StoryIndex {
             )));
         }
         if !request.themes.is_empty() {
-            filters.push(any_of(
-                request
-                    .themes
-                    .iter()
-                    .map(|theme| {
-                        Box::new(TermQuery::new(
-                            Term::from_facet(fields.themes, &theme_facet(theme)),
-                            IndexRecordOption::Basic,
-                        )) as Box<dyn Query>
-                    })
-                    .collect(),
+            let names: Vec<&str> = request.themes.iter().map(|theme| theme.as_str()).collect();
+            cached.push((
+                format!("themes:{}", names.join("\u{0}")),
+                any_of(
+                    request
+                        .themes
+                        .iter()
+                        .map(|theme| {
+                            Box::new(TermQuery::new(
+                                Term::from_facet(fields.themes, &theme_facet(theme)),
+                                IndexRecordOption::Basic,
+                            )) as Box<dyn Query>
+                        })
+                        .collect(),
+                ),
             ));
         }
-        let mut any_terms = |field: Field, values: Vec<&str>| {
-            if !values.is_empty() {
-                filters.push(any_of(values.into_iter().map(|value| term(field, value)).collect()));
+        let mut any_terms = |field: Field, values: Vec<&str>, cache: bool| {
+            if values.is_empty() {
+                return;
+            }
+            let query = any_of(values.iter().map(|value| term(field, value)).collect());
+            if cache {
+                let name = fields.schema.get_field_name(field);
+                cached.push((format!("{name}:{}", values.join("\u{0}")), query));
+            } else {
+                filters.push(query);
             }
         };
-        any_terms(fields.tags, request.tags.iter().map(|tag| tag.as_str()).collect());
-        any_terms(fields.form, request.forms.iter().map(|form| form.as_str()).collect());
-        any_terms(fields.story_type, request.story_types.iter().map(|t| t.as_str()).collect());
-        any_terms(fields.language, request.languages.iter().map(|language| language.as_str()).collect());
-        any_terms(fields.status, request.statuses.iter().map(|status| status.as_str()).collect());
-        any_terms(fields.flags, request.flags.iter().map(String::as_str).collect());
-        any_terms(fields.reporter, request.reporters.iter().map(String::as_str).collect());
+        any_terms(fields.tags, request.tags.iter().map(|tag| tag.as_str()).collect(), false);
+        any_terms(fields.form, request.forms.iter().map(|form| form.as_str()).collect(), true);
+        any_terms(fields.story_type, request.story_types.iter().map(|t| t.as_str()).collect(), true);
+        any_terms(
+            fields.language,
+            request.languages.iter().map(|language| language.as_str()).collect(),
+            true,
+        );
+        any_terms(fields.status, request.statuses.iter().map(|status| status.as_str()).collect(), true);
+        any_terms(fields.flags, request.flags.iter().map(String::as_str).collect(), true);
+        any_terms(fields.reporter, request.reporters.iter().map(String::as_str).collect(), false);
         if let Some(place) = &request.place {
             let folded = self.analyze(fields.place, place).into_iter().next().unwrap_or_default();
             filters.push(term(fields.place, &folded));
@@ -293,7 +329,8 @@ impl StoryIndex {
                 .map(|filter| (Occur::Must, Box::new(ConstScoreQuery::new(filter, 0.0)) as Box<dyn Query>)),
         );
         clauses.extend(exclusions.drain(..).map(|exclusion| (Occur::MustNot, exclusion)));
-        Box::new(BooleanQuery::new(clauses))
+        let query = Box::new(BooleanQuery::new(clauses));
+        if cached.is_empty() { query } else { Box::new(Filtered::new(query, cached, &self.filters)) }
     }
 
     /// The tokens `field`'s analyzer makes of `text`.
@@ -547,54 +584,41 @@ mod window_tests {
     }
 }
 
-/// Reads story ids from the `id` fast field (a column per segment, opened once per search), not
-/// from the document store, which would decompress a block of documents per hit.
+/// Reads story ids from the `id_high` and `id_low` number columns (opened once per segment and
+/// search): a bit-packed lookup each, where the `id` text column would decode a block of its
+/// dictionary per hit and the document store a block of documents.
 #[derive(Default)]
 struct IdReader {
-    columns: std::collections::HashMap<u32, StrColumn>,
-    buffer: String,
+    columns: std::collections::HashMap<u32, (Column<u64>, Column<u64>)>,
 }
 
 impl IdReader {
     fn read(&mut self, searcher: &Searcher, address: DocAddress) -> Result<StoryId, IndexError> {
-        let column = match self.columns.entry(address.segment_ord) {
+        let (high, low) = match self.columns.entry(address.segment_ord) {
             std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
             std::collections::hash_map::Entry::Vacant(entry) => {
-                let column = searcher
-                    .segment_reader(address.segment_ord)
-                    .fast_fields()
-                    .str("id")?
-                    .ok_or_else(|| IndexError::Invalid("the index has no id column".into()))?;
-                entry.insert(column)
+                let fast = searcher.segment_reader(address.segment_ord).fast_fields();
+                entry.insert((fast.u64("id_high")?, fast.u64("id_low")?))
             }
         };
-        let ord = column.term_ords(address.doc_id).next();
-        self.buffer.clear();
-        let found = match ord {
-            Some(ord) => column
-                .ord_to_str(ord, &mut self.buffer)
-                .map_err(|err| IndexError::Invalid(format!("reading a story id from the index: {err}")))?,
-            None => false,
-        };
-        if !found {
-            return Err(IndexError::Invalid(format!("the index has a document without an id: {address:?}")));
+        match (high.first(address.doc_id), low.first(address.doc_id)) {
+            (Some(high), Some(low)) => Ok(StoryId::from_u64_pair(high, low)),
+            _ => Err(IndexError::Invalid(format!("the index has a document without an id: {address:?}"))),
         }
-        StoryId::parse(&self.buffer)
-            .map_err(|err| IndexError::Invalid(format!("the index holds a bad story id: {err}")))
     }
 }
 
 /// Builds tantivy queries from the parsed query tree.
 struct QueryBuilder<'a> {
     index: &'a StoryIndex,
-    searcher: Searcher,
+    searcher: &'a Searcher,
     text_fields: Vec<Field>,
 }
 
 impl QueryBuilder<'_> {
     fn build(&self, node: &Node) -> Result<Option<Box<dyn Query>>, IndexError> {
         Ok(match node {
-            Node::Word { text, prefix } => self.word(text, *prefix),
+            Node::Word { text, prefix } => self.word(text, *prefix)?,
             Node::Phrase(text) => self.phrase(text),
             Node::And(parts) => {
                 let mut clauses = Vec::new();
@@ -642,7 +666,7 @@ impl QueryBuilder<'_> {
         weighted
     }
 
-    fn word(&self, text: &str, prefix: bool) -> Option<Box<dyn Query>> {
+    fn word(&self, text: &str, prefix: bool) -> Result<Option<Box<dyn Query>>, IndexError> {
         let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if prefix {
             let folded = self.index.analyze(self.index.fields.text_folded, text);
@@ -657,13 +681,22 @@ impl QueryBuilder<'_> {
         } else {
             let mut exact_matches = 0;
             let mut stems = Vec::new();
+            // Whether a field had the word but no story holds it there.
+            let mut unmatched = false;
             for (field, boost) in self.weighted_fields() {
                 let tokens = self.index.analyze(field, text);
                 if let [token] = tokens.as_slice() {
-                    exact_matches +=
-                        self.searcher.doc_freq(&Term::from_field_text(field, token)).unwrap_or(0);
+                    let matches = self.searcher.doc_freq(&Term::from_field_text(field, token))?;
+                    exact_matches += matches;
                     if self.text_fields.contains(&field) && *token != text.to_lowercase() {
                         stems.push((field, token.clone()));
+                    }
+                    // A word no story holds in this field (a Finnish word in the English field)
+                    // adds no clause: each clause costs a dictionary lookup and a place in the
+                    // union of every search.
+                    if matches == 0 {
+                        unmatched = true;
+                        continue;
                     }
                 }
                 if let Some(query) = self.tokens_query(field, &tokens) {
@@ -690,8 +723,13 @@ impl QueryBuilder<'_> {
                     alternatives.push((Occur::Should, boosted(Box::new(query), FUZZY_BOOST)));
                 }
             }
+            // A word that no story holds matches nothing (it is not dropped from the query: in
+            // `housing xyzzy`, it leaves nothing to find).
+            if alternatives.is_empty() && unmatched {
+                return Ok(Some(Box::new(EmptyQuery)));
+            }
         }
-        (!alternatives.is_empty()).then(|| Box::new(BooleanQuery::new(alternatives)) as Box<dyn Query>)
+        Ok((!alternatives.is_empty()).then(|| Box::new(BooleanQuery::new(alternatives)) as Box<dyn Query>))
     }
 
     /// A phrase matches the words as written (ignoring case and diacritics), in the text or the
