@@ -235,6 +235,19 @@ impl StoryIndex {
         Ok(())
     }
 
+    /// While loading in bulk (a rebuild), segments are not merged in the background: the load
+    /// ends with a merge of everything ([`StoryIndex::merge_all`]), which would redo that work.
+    /// Turned off again, tantivy's usual policy (merge segments of similar size) applies.
+    pub fn set_bulk_loading(&self, bulk: bool) -> Result<(), IndexError> {
+        let policy: Box<dyn tantivy::merge_policy::MergePolicy> = if bulk {
+            Box::new(tantivy::merge_policy::NoMergePolicy)
+        } else {
+            Box::new(tantivy::merge_policy::LogMergePolicy::default())
+        };
+        self.writer()?.set_merge_policy(policy);
+        Ok(())
+    }
+
     /// Physically drops deleted stories: merges every segment that still holds deleted documents
     /// (a merge rewrites terms, postings and stored ids without them; a term only they used is
     /// gone), then deletes the files no segment uses any more. Call after a commit.
@@ -347,4 +360,21 @@ fn uuid_like() -> String {
     let nanos =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     format!("{nanos:x}-{:x}", std::process::id())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bulk_loading_pauses_background_merges_and_restores_them() {
+        let root = tempfile::tempdir().unwrap();
+        let index = StoryIndex::create_generation(root.path()).unwrap();
+        let policy = |index: &StoryIndex| format!("{:?}", index.writer().unwrap().get_merge_policy());
+        assert!(policy(&index).starts_with("LogMergePolicy"), "{}", policy(&index));
+        index.set_bulk_loading(true).unwrap();
+        assert!(policy(&index).starts_with("NoMergePolicy"), "{}", policy(&index));
+        index.set_bulk_loading(false).unwrap();
+        assert!(policy(&index).starts_with("LogMergePolicy"), "{}", policy(&index));
+    }
 }
