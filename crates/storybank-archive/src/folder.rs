@@ -21,6 +21,8 @@ use crate::{Archive, ArchiveError, ErrorKind, StoryOutcome};
 
 /// How many stories are stored per transaction.
 pub const BATCH_SIZE: usize = 256;
+/// From this many stories, an ingest loads the search index in bulk.
+const BULK_LOAD_STORIES: usize = 10_000;
 
 /// Name of the ignore file (gitignore syntax) that a folder walk respects.
 pub const IGNORE_FILE: &str = ".storybankignore";
@@ -118,6 +120,28 @@ impl Archive {
             self.plan(path, &mut work, &mut report)?;
         }
         progress.started(work.len());
+        // A large ingest loads the index in bulk: no background merges meanwhile, and what it
+        // added merged into one segment at the end (see `StoryIndex::start_bulk_load`).
+        let load = if work.len() >= BULK_LOAD_STORIES {
+            Some(self.index()?.start_bulk_load().map_err(crate::search::index_error)?)
+        } else {
+            None
+        };
+        let stored = self.store_work(&work, progress);
+        if let Some(load) = load {
+            // Also after a failure: merges resume either way; the ingest's error comes first.
+            let merged = self.index()?.finish_bulk_load(load).map_err(crate::search::index_error);
+            report.items = stored?;
+            merged?;
+        } else {
+            report.items = stored?;
+        }
+        Ok(report)
+    }
+
+    /// Ingests the planned work (reading and parsing on every core, storing on one thread, batch
+    /// by batch) and commits the index.
+    fn store_work(&self, work: &[Work], progress: &dyn Progress) -> Result<Vec<IngestItem>, ArchiveError> {
         let known_themes = self.theme_paths()?;
         // Reading and ingesting one batch (on every core) overlaps with storing the previous one.
         let (batches, to_store) = mpsc::sync_channel::<(Vec<String>, Vec<Result<Ingested, String>>)>(1);
@@ -165,9 +189,8 @@ impl Archive {
                 Err(ArchiveError::new(ErrorKind::Internal, "the storing thread panicked"))
             })
         })?;
-        report.items = items;
         self.commit_index()?;
-        Ok(report)
+        Ok(items)
     }
 
     /// Finds the stories under `path`.

@@ -112,17 +112,20 @@ fn fill(store: &Store, index: &StoryIndex, progress: &dyn Progress) -> Result<()
     let ids = store.story_ids()?;
     progress.started(ids.len());
     let started = std::time::Instant::now();
-    index.set_bulk_loading(true).map_err(index_error)?;
-    for chunk in ids.chunks(INDEX_CHUNK) {
-        index.upsert(&store.stories(chunk)?).map_err(index_error)?;
-        progress.advanced(chunk.len());
-    }
-    index.commit(last_change).map_err(index_error)?;
+    // One segment in the end instead of one per few thousand stories: each search word is then
+    // looked up once.
+    let load = index.start_bulk_load().map_err(index_error)?;
+    let loaded = (|| {
+        for chunk in ids.chunks(INDEX_CHUNK) {
+            index.upsert(&store.stories(chunk)?).map_err(index_error)?;
+            progress.advanced(chunk.len());
+        }
+        index.commit(last_change).map_err(index_error)
+    })();
     let indexed = started.elapsed();
-    // One segment instead of one per few thousand stories: each search word is then looked up
-    // once (the bulk load's segments would otherwise be merged only as later commits come).
-    index.merge_all().map_err(index_error)?;
-    index.set_bulk_loading(false).map_err(index_error)?;
+    let merged = index.finish_bulk_load(load).map_err(index_error);
+    loaded?;
+    merged?;
     tracing::info!(
         stories = ids.len(),
         indexing_seconds = indexed.as_secs_f64(),

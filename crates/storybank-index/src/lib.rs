@@ -68,6 +68,13 @@ impl std::fmt::Debug for StoryIndex {
     }
 }
 
+/// A bulk load in progress ([`StoryIndex::start_bulk_load`]): the segments from before it.
+#[derive(Debug)]
+#[must_use = "finish the load with StoryIndex::finish_bulk_load, or background merges stay paused"]
+pub struct BulkLoad {
+    before: Vec<tantivy::index::SegmentId>,
+}
+
 /// What [`StoryIndex::trace`] found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Trace {
@@ -235,50 +242,46 @@ impl StoryIndex {
         Ok(())
     }
 
-    /// While loading in bulk (a rebuild), segments are not merged in the background: the load
-    /// ends with a merge of everything ([`StoryIndex::merge_all`]), which would redo that work.
-    /// Turned off again, tantivy's usual policy (merge segments of similar size) applies.
-    pub fn set_bulk_loading(&self, bulk: bool) -> Result<(), IndexError> {
-        let policy: Box<dyn tantivy::merge_policy::MergePolicy> = if bulk {
-            Box::new(tantivy::merge_policy::NoMergePolicy)
-        } else {
-            Box::new(tantivy::merge_policy::LogMergePolicy::default())
-        };
-        self.writer()?.set_merge_policy(policy);
-        Ok(())
+    /// Starts loading many stories (a rebuild, a large ingest): background merges pause until
+    /// [`StoryIndex::finish_bulk_load`], which merges what the load added into one segment. The
+    /// usual policy would merge the load's segments as they pile up, level by level, only for
+    /// them to be merged again; and a bulk ingest would leave searches slow (a dozen segments)
+    /// until later commits let the policy catch up.
+    pub fn start_bulk_load(&self) -> Result<BulkLoad, IndexError> {
+        let before = self.index.searchable_segment_metas()?.iter().map(|meta| meta.id()).collect();
+        self.writer()?.set_merge_policy(Box::new(tantivy::merge_policy::NoMergePolicy));
+        Ok(BulkLoad { before })
+    }
+
+    /// Ends a bulk load (call after its commit, also when it failed): merges the segments it
+    /// added into one, leaves the segments from before alone (merging a large index whole for a
+    /// few thousand new stories would rewrite all of it), and resumes tantivy's usual merge
+    /// policy (merge segments of similar size).
+    pub fn finish_bulk_load(&self, load: BulkLoad) -> Result<(), IndexError> {
+        let merged = self.merge_segments(|meta| !load.before.contains(&meta.id()), 2);
+        self.writer()?.set_merge_policy(Box::new(tantivy::merge_policy::LogMergePolicy::default()));
+        merged
     }
 
     /// Physically drops deleted stories: merges every segment that still holds deleted documents
     /// (a merge rewrites terms, postings and stored ids without them; a term only they used is
     /// gone), then deletes the files no segment uses any more. Call after a commit.
     pub fn purge_deleted(&self) -> Result<(), IndexError> {
-        self.merge_segments(|meta| meta.has_deletes())
+        self.merge_segments(|meta| meta.has_deletes(), 1)
     }
 
-    /// Merges every committed segment into one (after a rebuild): a search then looks each of its
-    /// words up in one term dictionary instead of one per segment, and sets up its collectors
-    /// once. Call after a commit.
-    pub fn merge_all(&self) -> Result<(), IndexError> {
-        if self.index.searchable_segment_metas()?.len() > 1 {
-            self.merge_segments(|_| true)?;
-        }
-        Ok(())
-    }
-
-    /// Merges the committed segments `wanted` picks (while there are any, and more than one for a
-    /// merge of everything), then deletes the files no segment uses any more.
+    /// Merges the committed segments `wanted` picks, as long as it picks at least `at_least`,
+    /// then deletes the files no segment uses any more.
     fn merge_segments(
         &self,
         wanted: impl Fn(&tantivy::index::SegmentMeta) -> bool,
+        at_least: usize,
     ) -> Result<(), IndexError> {
         for attempt in 0.. {
             let metas = self.index.searchable_segment_metas()?;
             let segments: Vec<tantivy::index::SegmentId> =
                 metas.iter().filter(|meta| wanted(meta)).map(|meta| meta.id()).collect();
-            // Done: nothing picked, or (merging everything) one segment left.
-            if segments.is_empty()
-                || (segments.len() == 1 && segments.len() == metas.len() && !metas[0].has_deletes())
-            {
+            if segments.is_empty() || segments.len() < at_least {
                 break;
             }
             // A background merge may hold some of these segments; wait for it and try again.
@@ -367,14 +370,51 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bulk_loading_pauses_background_merges_and_restores_them() {
+    fn a_bulk_load_pauses_merges_then_merges_only_what_it_added() {
         let root = tempfile::tempdir().unwrap();
         let index = StoryIndex::create_generation(root.path()).unwrap();
         let policy = |index: &StoryIndex| format!("{:?}", index.writer().unwrap().get_merge_policy());
+        let segments = |index: &StoryIndex| index.index.searchable_segment_metas().unwrap().len();
+        let story = |title: &str| Story {
+            id: StoryId::new(),
+            details: storybank_domain::StoryDetails {
+                title: storybank_domain::Title::parse(title).unwrap(),
+                story_type: storybank_domain::StoryType::Snapshot,
+                language: storybank_domain::Language::parse("en").unwrap(),
+                prompt: None,
+                place: None,
+                recorded_on: None,
+                reporter: None,
+                storyteller: None,
+                consent: None,
+                themes: Vec::new(),
+                tags: Vec::new(),
+            },
+            content: storybank_domain::StoryContent::Text { body: format!("{title} text") },
+            status: storybank_domain::Status::Submitted,
+            provenance: None,
+            content_hash: storybank_domain::ContentHash::from_hex(&"a".repeat(64)).unwrap(),
+            ingest_warnings: Vec::new(),
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+        };
+        // Three commits before the load: three segments, which the load leaves alone.
+        for title in ["One", "Two", "Three"] {
+            index.upsert(&[story(title)]).unwrap();
+            index.commit(0).unwrap();
+        }
         assert!(policy(&index).starts_with("LogMergePolicy"), "{}", policy(&index));
-        index.set_bulk_loading(true).unwrap();
+        let before = segments(&index);
+        let load = index.start_bulk_load().unwrap();
         assert!(policy(&index).starts_with("NoMergePolicy"), "{}", policy(&index));
-        index.set_bulk_loading(false).unwrap();
+        for title in ["Four", "Five", "Six"] {
+            index.upsert(&[story(title)]).unwrap();
+            index.commit(1).unwrap();
+        }
+        assert_eq!(segments(&index), before + 3);
+        index.finish_bulk_load(load).unwrap();
+        assert_eq!(segments(&index), before + 1, "the load's three segments are one");
+        assert_eq!(index.num_stories(), 6);
         assert!(policy(&index).starts_with("LogMergePolicy"), "{}", policy(&index));
     }
 }
