@@ -259,6 +259,9 @@ fn latency(
             fts_p50 / p50
         );
     }
+    if with_snippets.is_empty() {
+        return Ok(()); // --query-class left out single words
+    }
     let (p50, p95, p99) = percentiles(with_snippets);
     println!(
         "single word with stories read from the store and snippets (Archive::search): p50 {p50:.3} p95 {p95:.3} p99 {p99:.3}"
