@@ -58,6 +58,8 @@ pub struct StoryIndex {
     meta_levels: Arc<facets::LevelCache>,
     /// Each segment's filters as bit sets.
     filters: Arc<filters::FilterCache>,
+    /// Each segment's id columns.
+    id_columns: search::IdColumns,
     root: PathBuf,
     generation: String,
 }
@@ -179,6 +181,7 @@ impl StoryIndex {
             theme_levels: Arc::new(facets::LevelCache::new("themes")),
             meta_levels: Arc::new(facets::LevelCache::new("meta")),
             filters: Arc::new(filters::FilterCache::default()),
+            id_columns: search::IdColumns::default(),
             root: root.to_owned(),
             generation,
         })

@@ -8,6 +8,7 @@ use storybank_domain::{Audience, ConsentScope, Status, Story, StoryId};
 use tantivy::collector::sort_key::SortByStaticFastValue;
 use tantivy::collector::{Collector, Count, TopDocs};
 use tantivy::columnar::Column;
+use tantivy::index::SegmentId;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, MoreLikeThisQuery,
     Occur, PhraseQuery, Query, RangeQuery, TermQuery,
@@ -51,6 +52,7 @@ impl StoryIndex {
         let live: Vec<tantivy::index::SegmentId> =
             searcher.segment_readers().iter().map(|segment| segment.segment_id()).collect();
         self.filters.keep_only(&live);
+        self.id_columns.keep_only(&live);
         let words = self.words_query(&searcher, request)?;
         let browsing = words.is_none();
         let query = self.filtered(words, request);
@@ -68,11 +70,10 @@ impl StoryIndex {
             self.collect(&searcher, &query, top.order_by_score(), request.facets)?
         };
         let mut results = SearchResults { total, hits: Vec::with_capacity(hits.len()), facets };
-        let mut ids = IdReader::default();
         let generation = searcher.generation().generation_id();
         for (score, address) in hits {
             let found = Some(Found { generation, address });
-            results.hits.push(Hit { id: ids.read(&searcher, address)?, score, found });
+            results.hits.push(Hit { id: self.id_columns.read(&searcher, address)?, score, found });
         }
         Ok(results)
     }
@@ -184,9 +185,8 @@ impl StoryIndex {
         let searcher = self.reader.searcher();
         let top = searcher.search(&query, &TopDocs::with_limit(limit + 1).order_by_score())?;
         let mut hits = Vec::new();
-        let mut ids = IdReader::default();
         for (score, address) in top {
-            let id = ids.read(&searcher, address)?;
+            let id = self.id_columns.read(&searcher, address)?;
             if id != story.id && hits.len() < limit {
                 hits.push(Hit { id, score, found: None });
             }
@@ -584,21 +584,39 @@ mod window_tests {
     }
 }
 
-/// Reads story ids from the `id_high` and `id_low` number columns (opened once per segment and
-/// search): a bit-packed lookup each, where the `id` text column would decode a block of its
-/// dictionary per hit and the document store a block of documents.
-#[derive(Default)]
-struct IdReader {
-    columns: std::collections::HashMap<u32, (Column<u64>, Column<u64>)>,
+/// Each live segment's `id_high` and `id_low` number columns, opened once (opening a column
+/// reads its codec's header; a search reads ten ids or so), pruned when segments are merged away.
+#[derive(Debug, Default)]
+pub(crate) struct IdColumns {
+    segments: std::sync::Mutex<std::collections::HashMap<SegmentId, HighLow>>,
 }
 
-impl IdReader {
-    fn read(&mut self, searcher: &Searcher, address: DocAddress) -> Result<StoryId, IndexError> {
-        let (high, low) = match self.columns.entry(address.segment_ord) {
-            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
-            std::collections::hash_map::Entry::Vacant(entry) => {
-                let fast = searcher.segment_reader(address.segment_ord).fast_fields();
-                entry.insert((fast.u64("id_high")?, fast.u64("id_low")?))
+/// A segment's `id_high` and `id_low` columns.
+type HighLow = (Column<u64>, Column<u64>);
+
+impl IdColumns {
+    pub(crate) fn keep_only(&self, live: &[SegmentId]) {
+        if let Ok(mut segments) = self.segments.lock() {
+            segments.retain(|id, _| live.contains(id));
+        }
+    }
+
+    /// The id of the story at `address`: a bit-packed lookup in each of the two columns, where
+    /// the `id` text column would decode a block of its dictionary per hit and the document
+    /// store a block of documents.
+    fn read(&self, searcher: &Searcher, address: DocAddress) -> Result<StoryId, IndexError> {
+        let segment = searcher.segment_reader(address.segment_ord);
+        let cached =
+            self.segments.lock().ok().and_then(|segments| segments.get(&segment.segment_id()).cloned());
+        let (high, low) = match cached {
+            Some(columns) => columns,
+            None => {
+                let fast = segment.fast_fields();
+                let columns = (fast.u64("id_high")?, fast.u64("id_low")?);
+                if let Ok(mut segments) = self.segments.lock() {
+                    segments.insert(segment.segment_id(), columns.clone());
+                }
+                columns
             }
         };
         match (high.first(address.doc_id), low.first(address.doc_id)) {
