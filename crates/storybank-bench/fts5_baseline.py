@@ -5,7 +5,12 @@ Loads the same generated corpus (NAME.story.json manifests with inline bodies) i
 (unicode61 tokenizer, diacritics removed; themes and dates in ordinary indexed tables), then runs
 the same query mix and prints JSON: ingest rate and latency percentiles per query class.
 
-Usage: fts5_baseline.py CORPUS_DIR QUERIES_JSON DB_PATH
+Usage: fts5_baseline.py CORPUS_DIR QUERIES_JSON DB_PATH [load|queries]
+
+With `load`, it only (re)creates DB_PATH from the corpus and prints the ingest rate; with
+`queries`, it only runs the queries (a warm-up pass, then a timed one) against DB_PATH as loaded
+before, and prints each query's time too (`samples_ms`), so the harness can alternate rounds of
+its own queries and these. Without either, it does both.
 """
 import json
 import os
@@ -103,27 +108,32 @@ def percentile(values, fraction):
 
 def main():
     root, queries_path, db_path = sys.argv[1:4]
-    with open(queries_path, encoding="utf-8") as handle:
-        queries = json.load(handle)
-    db = sqlite3.connect(db_path, isolation_level=None)
-    count, seconds = load(db, root)
-    timings = {}
-    for query in queries:  # one warm-up pass
-        run(db, query)
-    for query in queries:
-        started = time.perf_counter()
-        run(db, query)
-        timings.setdefault(query["class"], []).append((time.perf_counter() - started) * 1000)
-    result = {
-        "sqlite": sqlite3.sqlite_version,
-        "stories": count,
-        "ingest_seconds": seconds,
-        "ingest_per_second": count / seconds,
-        "latency_ms": {
+    mode = sys.argv[4] if len(sys.argv) > 4 else "both"
+    result = {"sqlite": sqlite3.sqlite_version}
+    if mode in ("load", "both"):
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(db_path + suffix):
+                os.remove(db_path + suffix)
+        db = sqlite3.connect(db_path, isolation_level=None)
+        count, seconds = load(db, root)
+        result.update({"stories": count, "ingest_seconds": seconds, "ingest_per_second": count / seconds})
+    else:
+        db = sqlite3.connect(db_path, isolation_level=None)
+    if mode in ("queries", "both"):
+        with open(queries_path, encoding="utf-8") as handle:
+            queries = json.load(handle)
+        timings = {}
+        for query in queries:  # one warm-up pass
+            run(db, query)
+        for query in queries:
+            started = time.perf_counter()
+            run(db, query)
+            timings.setdefault(query["class"], []).append((time.perf_counter() - started) * 1000)
+        result["samples_ms"] = timings
+        result["latency_ms"] = {
             kind: {"p50": percentile(v, 0.5), "p95": percentile(v, 0.95), "p99": percentile(v, 0.99), "n": len(v)}
             for kind, v in timings.items()
-        },
-    }
+        }
     print(json.dumps(result))
 
 

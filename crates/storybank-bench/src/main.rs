@@ -50,9 +50,10 @@ struct Args {
     /// Skip the HTTP load run of the search page.
     #[arg(long)]
     no_http: bool,
-    /// Time the query mix this many times over (more samples for `perf`; the percentiles are over
-    /// every round).
-    #[arg(long, default_value_t = 1)]
+    /// Time the query mix this many times over, taking turns with the FTS5 baseline's run of it
+    /// (so a change in the machine's speed weighs on both alike); the percentiles are over every
+    /// round. More rounds also give `perf` more samples.
+    #[arg(long, default_value_t = 3)]
     query_rounds: usize,
     /// Time only this query class (e.g. `theme_filtered_top10`), to profile it alone.
     #[arg(long)]

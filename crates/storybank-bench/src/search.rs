@@ -116,26 +116,27 @@ fn percentiles(mut values: Vec<f64>) -> (f64, f64, f64) {
     (at(0.5), at(0.95), at(0.99))
 }
 
-/// Runs the FTS5 baseline script on the same corpus and queries; its JSON answer.
-fn fts5_baseline(script: &Path, work: &Path, corpus: &Path, mix: &[MixQuery]) -> Result<serde_json::Value> {
+/// Runs the FTS5 baseline script on the same corpus, in `mode` (`load`: build its database and
+/// report the ingest rate; `queries`: time `queries` against it); its JSON answer.
+fn fts5_baseline(
+    script: &Path,
+    work: &Path,
+    corpus: &Path,
+    queries: &[&MixQuery],
+    mode: &str,
+) -> Result<serde_json::Value> {
     let queries_file = work.join("queries.json");
-    std::fs::write(&queries_file, serde_json::to_vec(mix)?)?;
+    std::fs::write(&queries_file, serde_json::to_vec(queries)?)?;
     let output = Command::new("python3")
         .arg(script)
         .arg(corpus)
         .arg(&queries_file)
         .arg(work.join("fts5.sqlite3"))
+        .arg(mode)
         .output()
         .context("running python3 for the FTS5 baseline")?;
     ensure!(output.status.success(), "FTS5 baseline failed: {}", String::from_utf8_lossy(&output.stderr));
-    let baseline: serde_json::Value = serde_json::from_slice(&output.stdout)?;
-    println!(
-        "SQLite FTS5 {} ingest of the same corpus: {:.1} s = {:.0} stories/s",
-        baseline["sqlite"].as_str().unwrap_or("?"),
-        baseline["ingest_seconds"].as_f64().unwrap_or(0.0),
-        baseline["ingest_per_second"].as_f64().unwrap_or(0.0)
-    );
-    Ok(baseline)
+    Ok(serde_json::from_slice(&output.stdout)?)
 }
 
 fn folder_size(path: &Path) -> u64 {
@@ -216,33 +217,52 @@ fn latency(
 ) -> Result<()> {
     let mut rng = Rng::new(99);
     let mix = query_mix(vocabulary, &mut rng);
+    let timed: Vec<&MixQuery> =
+        mix.iter().filter(|query| rounds.class.as_deref().is_none_or(|class| class == query.class)).collect();
+    // FTS5 is loaded first; then the two sides' queries take turns, round by round, so that a
+    // change in this VM's speed (up to 2x within minutes) weighs on both alike.
+    if let Some(script) = baseline_script {
+        let loaded = fts5_baseline(script, work, corpus, &timed, "load")?;
+        println!(
+            "SQLite FTS5 {} ingest of the same corpus: {:.1} s = {:.0} stories/s",
+            loaded["sqlite"].as_str().unwrap_or("?"),
+            loaded["ingest_seconds"].as_f64().unwrap_or(0.0),
+            loaded["ingest_per_second"].as_f64().unwrap_or(0.0)
+        );
+    }
     let today = Utc::now().date_naive();
     for query in &mix {
         archive.search_hits(&request_for(query, today)?)?; // warm-up
     }
     let mut timings: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
+    let mut fts_timings: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
     let mut with_snippets = Vec::new();
-    let timed = mix.iter().filter(|query| rounds.class.as_deref().is_none_or(|class| class == query.class));
-    let timed: Vec<&MixQuery> = timed.collect();
-    for &query in std::iter::repeat_n(&timed, rounds.count.max(1)).flatten() {
-        let request = request_for(query, today)?;
-        let started = Instant::now();
-        archive.search_hits(&request)?;
-        timings.entry(query.class).or_default().push(started.elapsed().as_secs_f64() * 1000.0);
-        if query.class == "single_word" {
+    for _ in 0..rounds.count.max(1) {
+        for &query in &timed {
+            let request = request_for(query, today)?;
             let started = Instant::now();
-            archive.search(&request)?;
-            with_snippets.push(started.elapsed().as_secs_f64() * 1000.0);
+            archive.search_hits(&request)?;
+            timings.entry(query.class).or_default().push(started.elapsed().as_secs_f64() * 1000.0);
+            if query.class == "single_word" {
+                let started = Instant::now();
+                archive.search(&request)?;
+                with_snippets.push(started.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+        if let Some(script) = baseline_script {
+            let answer = fts5_baseline(script, work, corpus, &timed, "queries")?;
+            let samples: std::collections::BTreeMap<String, Vec<f64>> =
+                serde_json::from_value(answer["samples_ms"].clone())?;
+            for (class, values) in samples {
+                fts_timings.entry(class).or_default().extend(values);
+            }
         }
     }
     drop(archive);
 
-    let baseline = match baseline_script {
-        Some(script) => fts5_baseline(script, work, corpus, &mix)?,
-        None => serde_json::Value::Null,
-    };
     println!(
-        "query latency, ms (tantivy index: count + top 10, and theme/form/language/type facets for theme_facet_counts; FTS5: the query alone)"
+        "query latency, ms (tantivy index: count + top 10, and theme/form/language/type facets for theme_facet_counts; FTS5: the query alone; {} round(s), the two sides taking turns)",
+        rounds.count.max(1)
     );
     println!(
         "{:<22} {:>8} {:>8} {:>8} | {:>8} {:>8} {:>8} | {:>7}",
@@ -250,12 +270,12 @@ fn latency(
     );
     for (class, values) in timings {
         let (p50, p95, p99) = percentiles(values);
-        let fts = &baseline["latency_ms"][class];
-        let fts_p50 = fts["p50"].as_f64().unwrap_or(f64::NAN);
+        let (fts_p50, fts_p95, fts_p99) = match fts_timings.remove(class) {
+            Some(values) if !values.is_empty() => percentiles(values),
+            _ => (f64::NAN, f64::NAN, f64::NAN),
+        };
         println!(
-            "{class:<22} {p50:>8.3} {p95:>8.3} {p99:>8.3} | {fts_p50:>8.3} {:>8.3} {:>8.3} | {:>6.1}x",
-            fts["p95"].as_f64().unwrap_or(f64::NAN),
-            fts["p99"].as_f64().unwrap_or(f64::NAN),
+            "{class:<22} {p50:>8.3} {p95:>8.3} {p99:>8.3} | {fts_p50:>8.3} {fts_p95:>8.3} {fts_p99:>8.3} | {:>6.1}x",
             fts_p50 / p50
         );
     }
