@@ -9,13 +9,15 @@
 //! The cache costs four bytes per document, and each distinct combination's paths.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::fastfield::FacetReader;
 use tantivy::index::SegmentId;
 use tantivy::schema::Facet;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+
+use crate::segment_cache::SegmentCache;
 
 /// What a path's parts are joined with in [`LevelCounts`]' answer (a facet's parts never hold it).
 pub(crate) const SEPARATOR: char = '\u{0}';
@@ -96,32 +98,24 @@ impl Levels {
 #[derive(Debug)]
 pub(crate) struct LevelCache {
     field: &'static str,
-    segments: Mutex<HashMap<SegmentId, Arc<Levels>>>,
+    segments: SegmentCache<Arc<Levels>>,
 }
 
 impl LevelCache {
     pub(crate) fn new(field: &'static str) -> Self {
-        Self { field, segments: Mutex::new(HashMap::new()) }
+        Self { field, segments: SegmentCache::default() }
     }
 
     fn levels(&self, segment: &SegmentReader) -> tantivy::Result<Arc<Levels>> {
-        let id = segment.segment_id();
-        if let Some(levels) = self.segments.lock().ok().and_then(|cache| cache.get(&id).cloned()) {
-            return Ok(levels);
-        }
-        let facets = segment.facet_reader(self.field)?;
-        let levels = Arc::new(Levels::read(&facets, segment.max_doc())?);
-        if let Ok(mut cache) = self.segments.lock() {
-            cache.insert(id, Arc::clone(&levels));
-        }
-        Ok(levels)
+        self.segments.get_or_build(segment.segment_id(), || {
+            let facets = segment.facet_reader(self.field)?;
+            Ok(Arc::new(Levels::read(&facets, segment.max_doc())?))
+        })
     }
 
     /// Forgets segments that are no longer searched (merged away).
     pub(crate) fn keep_only(&self, live: &[SegmentId]) {
-        if let Ok(mut cache) = self.segments.lock() {
-            cache.retain(|id, _| live.contains(id));
-        }
+        self.segments.keep_only(live);
     }
 }
 

@@ -9,11 +9,13 @@
 //! by the search itself), so a segment's bit set stays right for as long as the segment lives.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use tantivy::index::SegmentId;
 use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SeekDangerResult, SegmentReader, TERMINATED};
+
+use crate::segment_cache::SegmentCache;
 
 /// How many filters a segment keeps; past this, its cache starts again (each costs one bit per
 /// story in the segment: 12.5 KB for 100,000 stories).
@@ -84,29 +86,26 @@ impl Bits {
 /// Each live segment's filters, by key.
 #[derive(Debug, Default)]
 pub(crate) struct FilterCache {
-    segments: Mutex<HashMap<SegmentId, HashMap<String, Arc<Bits>>>>,
+    segments: SegmentCache<HashMap<String, Arc<Bits>>>,
 }
 
 impl FilterCache {
     /// Forgets segments that are no longer searched (merged away).
     pub(crate) fn keep_only(&self, live: &[SegmentId]) {
-        if let Ok(mut segments) = self.segments.lock() {
-            segments.retain(|id, _| live.contains(id));
-        }
+        self.segments.keep_only(live);
     }
 
     fn get(&self, segment: SegmentId, key: &str) -> Option<Arc<Bits>> {
-        self.segments.lock().ok()?.get(&segment)?.get(key).cloned()
+        self.segments.with(segment, |filters| filters.get(key).cloned()).flatten()
     }
 
     fn put(&self, segment: SegmentId, key: &str, bits: Arc<Bits>) {
-        if let Ok(mut segments) = self.segments.lock() {
-            let filters = segments.entry(segment).or_default();
+        self.segments.with(segment, |filters| {
             if filters.len() >= MAX_FILTERS_PER_SEGMENT {
                 filters.clear();
             }
             filters.insert(key.to_owned(), bits);
-        }
+        });
     }
 }
 

@@ -20,6 +20,7 @@ mod query;
 mod request;
 mod schema;
 mod search;
+mod segment_cache;
 
 use std::fs;
 use std::path::{Path, PathBuf};

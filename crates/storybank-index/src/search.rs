@@ -22,6 +22,7 @@ use crate::filters::Filtered;
 use crate::query::{Node, parse};
 use crate::request::Found;
 use crate::schema::{date, theme_facet};
+use crate::segment_cache::SegmentCache;
 use crate::{FacetCount, Facets, Hit, IndexError, SearchRequest, SearchResults, Snippet, Sort, StoryIndex};
 
 /// Words this long or longer also match with one typo...
@@ -588,17 +589,12 @@ mod window_tests {
 /// reads its codec's header; a search reads ten ids or so), pruned when segments are merged away.
 #[derive(Debug, Default)]
 pub(crate) struct IdColumns {
-    segments: std::sync::Mutex<std::collections::HashMap<SegmentId, HighLow>>,
+    segments: SegmentCache<(Column<u64>, Column<u64>)>,
 }
-
-/// A segment's `id_high` and `id_low` columns.
-type HighLow = (Column<u64>, Column<u64>);
 
 impl IdColumns {
     pub(crate) fn keep_only(&self, live: &[SegmentId]) {
-        if let Ok(mut segments) = self.segments.lock() {
-            segments.retain(|id, _| live.contains(id));
-        }
+        self.segments.keep_only(live);
     }
 
     /// The id of the story at `address`: a bit-packed lookup in each of the two columns, where
@@ -606,19 +602,10 @@ impl IdColumns {
     /// store a block of documents.
     fn read(&self, searcher: &Searcher, address: DocAddress) -> Result<StoryId, IndexError> {
         let segment = searcher.segment_reader(address.segment_ord);
-        let cached =
-            self.segments.lock().ok().and_then(|segments| segments.get(&segment.segment_id()).cloned());
-        let (high, low) = match cached {
-            Some(columns) => columns,
-            None => {
-                let fast = segment.fast_fields();
-                let columns = (fast.u64("id_high")?, fast.u64("id_low")?);
-                if let Ok(mut segments) = self.segments.lock() {
-                    segments.insert(segment.segment_id(), columns.clone());
-                }
-                columns
-            }
-        };
+        let (high, low) = self.segments.get_or_build(segment.segment_id(), || {
+            let fast = segment.fast_fields();
+            Ok::<_, IndexError>((fast.u64("id_high")?, fast.u64("id_low")?))
+        })?;
         match (high.first(address.doc_id), low.first(address.doc_id)) {
             (Some(high), Some(low)) => Ok(StoryId::from_u64_pair(high, low)),
             _ => Err(IndexError::Invalid(format!("the index has a document without an id: {address:?}"))),
