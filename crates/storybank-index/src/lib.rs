@@ -369,6 +369,34 @@ fn uuid_like() -> String {
     format!("{nanos:x}-{:x}", std::process::id())
 }
 
+/// A submitted English text story without consent, for unit tests.
+#[cfg(test)]
+pub(crate) fn test_story(title: &str, body: &str) -> Story {
+    Story {
+        id: StoryId::new(),
+        details: storybank_domain::StoryDetails {
+            title: storybank_domain::Title::parse(title).unwrap(),
+            story_type: storybank_domain::StoryType::Snapshot,
+            language: storybank_domain::Language::parse("en").unwrap(),
+            prompt: None,
+            place: None,
+            recorded_on: None,
+            reporter: None,
+            storyteller: None,
+            consent: None,
+            themes: Vec::new(),
+            tags: Vec::new(),
+        },
+        content: storybank_domain::StoryContent::Text { body: body.to_owned() },
+        status: storybank_domain::Status::Submitted,
+        provenance: None,
+        content_hash: storybank_domain::ContentHash::from_hex(&"a".repeat(64)).unwrap(),
+        ingest_warnings: Vec::new(),
+        created_at: chrono::Utc::now(),
+        updated_at: chrono::Utc::now(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,29 +407,7 @@ mod tests {
         let index = StoryIndex::create_generation(root.path()).unwrap();
         let policy = |index: &StoryIndex| format!("{:?}", index.writer().unwrap().get_merge_policy());
         let segments = |index: &StoryIndex| index.index.searchable_segment_metas().unwrap().len();
-        let story = |title: &str| Story {
-            id: StoryId::new(),
-            details: storybank_domain::StoryDetails {
-                title: storybank_domain::Title::parse(title).unwrap(),
-                story_type: storybank_domain::StoryType::Snapshot,
-                language: storybank_domain::Language::parse("en").unwrap(),
-                prompt: None,
-                place: None,
-                recorded_on: None,
-                reporter: None,
-                storyteller: None,
-                consent: None,
-                themes: Vec::new(),
-                tags: Vec::new(),
-            },
-            content: storybank_domain::StoryContent::Text { body: format!("{title} text") },
-            status: storybank_domain::Status::Submitted,
-            provenance: None,
-            content_hash: storybank_domain::ContentHash::from_hex(&"a".repeat(64)).unwrap(),
-            ingest_warnings: Vec::new(),
-            created_at: chrono::Utc::now(),
-            updated_at: chrono::Utc::now(),
-        };
+        let story = |title: &str| test_story(title, &format!("{title} text"));
         // Three commits before the load: three segments, which the load leaves alone.
         for title in ["One", "Two", "Three"] {
             index.upsert(&[story(title)]).unwrap();

@@ -9,6 +9,7 @@ use tantivy::collector::sort_key::SortByStaticFastValue;
 use tantivy::collector::{Collector, Count, TopDocs};
 use tantivy::columnar::Column;
 use tantivy::index::SegmentId;
+use tantivy::postings::Postings;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, MoreLikeThisQuery,
     Occur, PhraseQuery, Query, RangeQuery, TermQuery,
@@ -404,6 +405,9 @@ impl Snippets<'_> {
         let fields = &self.index.fields;
         let language_field =
             fields.text_field_for(story.details.language.as_str()).unwrap_or(fields.text_plain);
+        // Where the index says the words are: only for a hit, and only when the text is the one
+        // indexed (not a transcript with its speakers' names withheld, say).
+        let located = found.filter(|_| is_indexed_text(story, text));
         for field in [fields.text_folded, language_field] {
             let (generator, terms) = match self.generators.entry(field) {
                 std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
@@ -414,6 +418,24 @@ impl Snippets<'_> {
                     entry.insert((generator, terms))
                 }
             };
+            // The folded field keeps positions: the snippet is cut around the densest run of the
+            // words searched, and only that part of the text is analysed.
+            if field == fields.text_folded
+                && let Some(found) = located
+            {
+                let positions = positions_in_document(&self.searcher, field, terms, found)?;
+                let Some(run) = densest_run(&positions, RUN_TOKENS) else {
+                    // None of the words searched is in this field.
+                    continue;
+                };
+                if let Some(window) = window_at_token(text, run.first_position) {
+                    let snippet = generator.snippet(window);
+                    if distinct_words(&snippet) >= run.words {
+                        return Ok(Some(to_snippet(&snippet)));
+                    }
+                }
+                // The text changed since it was indexed: read it window by window below.
+            }
             // How many words a window must show to be taken at once: those this story holds in
             // this field when the index says (it does for a hit), else all the field holds.
             let wanted = match found {
@@ -529,6 +551,123 @@ fn words_in_document(
     Ok(count)
 }
 
+/// Whether `text` is the text the index holds for `story` (so its positions point into it).
+fn is_indexed_text(story: &Story, text: &str) -> bool {
+    match &story.content {
+        storybank_domain::StoryContent::Text { body } => body == text,
+        content => content.full_text() == text,
+    }
+}
+
+/// How many tokens a snippet's run of matched words may span (a snippet of 180 characters shows
+/// about 25 words).
+const RUN_TOKENS: u32 = 16;
+/// How much text a snippet cut at a known place is looked for in: a little before the run's first
+/// word, for context, and enough after it for the longest snippet.
+const LEAD_BYTES: usize = 40;
+const LOCATED_WINDOW: usize = 480;
+
+/// Where `terms` (all on `field`, which keeps positions) occur in the document `found`: each
+/// occurrence's token position, with the index of its term in `terms`, in text order.
+fn positions_in_document(
+    searcher: &Searcher,
+    field: Field,
+    terms: &[Term],
+    found: Found,
+) -> Result<Vec<(u32, usize)>, IndexError> {
+    let mut all = Vec::new();
+    if terms.is_empty() {
+        return Ok(all);
+    }
+    let segment = searcher.segment_reader(found.address.segment_ord);
+    let inverted = segment.inverted_index(field)?;
+    let target = found.address.doc_id;
+    let mut positions = Vec::new();
+    for (which, term) in terms.iter().enumerate() {
+        let postings = inverted
+            .read_postings(term, IndexRecordOption::WithFreqsAndPositions)
+            .map_err(tantivy::TantivyError::from)?;
+        // A postings list starts on its first document; `seek` only moves forward.
+        if let Some(mut postings) = postings
+            && (postings.doc() == target || (postings.doc() < target && postings.seek(target) == target))
+        {
+            postings.positions(&mut positions);
+            all.extend(positions.iter().map(|&position| (position, which)));
+        }
+    }
+    all.sort_unstable();
+    Ok(all)
+}
+
+/// The best run of matched words for a snippet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Run {
+    /// The token position of its first word.
+    first_position: u32,
+    /// How many different words it holds.
+    words: usize,
+}
+
+/// Among `positions` (token position, which word; in text order), the earliest run spanning
+/// fewer than `span` tokens that holds the most different words. `None` when there are none.
+fn densest_run(positions: &[(u32, usize)], span: u32) -> Option<Run> {
+    let mut best: Option<Run> = None;
+    let mut counts: HashMap<usize, usize> = HashMap::new();
+    let mut start = 0;
+    for &(position, word) in positions {
+        *counts.entry(word).or_default() += 1;
+        while positions[start].0 + span <= position {
+            let left = positions[start].1;
+            if let Some(count) = counts.get_mut(&left) {
+                *count -= 1;
+                if *count == 0 {
+                    counts.remove(&left);
+                }
+            }
+            start += 1;
+        }
+        if best.is_none_or(|best| counts.len() > best.words) {
+            best = Some(Run { first_position: positions[start].0, words: counts.len() });
+        }
+    }
+    best
+}
+
+/// The part of `text` to cut a snippet from when its matched words start at token `position`
+/// (as the index counts tokens: runs of letters and digits, from 0): from a few words before
+/// that token to some hundreds of bytes after it, at word borders. `None` when `text` has fewer
+/// tokens than that.
+fn window_at_token(text: &str, position: u32) -> Option<&str> {
+    let at = token_offset(text, position)?;
+    let mut from = at.saturating_sub(LEAD_BYTES);
+    while !text.is_char_boundary(from) {
+        from -= 1;
+    }
+    // Start after whitespace, so the window does not open on half a word.
+    if from > 0 {
+        from = text[from..at].find(char::is_whitespace).map_or(at, |space| from + space + 1);
+    }
+    Some(&text[from..word_border(text, at + LOCATED_WINDOW)])
+}
+
+/// The byte offset of the token at `position`, counting tokens as tantivy's `SimpleTokenizer`
+/// does (maximal runs of alphanumeric characters, numbered from 0).
+fn token_offset(text: &str, position: u32) -> Option<usize> {
+    let mut count = 0u32;
+    let mut in_token = false;
+    for (offset, c) in text.char_indices() {
+        let alphanumeric = if c.is_ascii() { c.is_ascii_alphanumeric() } else { c.is_alphanumeric() };
+        if alphanumeric && !in_token {
+            if count == position {
+                return Some(offset);
+            }
+            count += 1;
+        }
+        in_token = alphanumeric;
+    }
+    None
+}
+
 /// How many different words `snippet` marks (ignoring case).
 fn distinct_words(snippet: &tantivy::snippet::Snippet) -> usize {
     let fragment = snippet.fragment();
@@ -574,6 +713,102 @@ mod window_tests {
         for pair in parts.windows(2) {
             let shared = pair[1].split(' ').next().unwrap();
             assert!(pair[0].split(' ').any(|w| w == shared), "no overlap");
+        }
+    }
+
+    #[test]
+    fn tokens_are_counted_as_the_index_counts_them() {
+        // (text, token position) -> its byte offset
+        for (text, position, expected) in [
+            ("one two three", 0, Some(0)),
+            ("one two three", 2, Some(8)),
+            ("  -- one, two", 1, Some(10)),
+            ("Hämeenlinna's öö x", 1, Some(13)),
+            ("Hämeenlinna's öö x", 2, Some(15)),
+            ("a1b2 c", 1, Some(5)),
+            ("one two", 2, None),
+            ("", 0, None),
+        ] {
+            assert_eq!(token_offset(text, position), expected, "{text:?} @ {position}");
+        }
+        // The same count as tantivy's tokenizer, on every sample story.
+        let mut tokenizer = tantivy::tokenizer::SimpleTokenizer::default();
+        let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../stories-sample/stories");
+        let mut checked = 0;
+        for language in std::fs::read_dir(sample).unwrap().flatten() {
+            for file in std::fs::read_dir(language.path()).unwrap().flatten() {
+                let Ok(text) = std::fs::read_to_string(file.path()) else { continue };
+                let mut stream = tantivy::tokenizer::Tokenizer::token_stream(&mut tokenizer, &text);
+                while let Some(token) = tantivy::tokenizer::TokenStream::next(&mut stream) {
+                    assert_eq!(token_offset(&text, token.position as u32), Some(token.offset_from));
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 10_000, "{checked} tokens checked");
+    }
+
+    #[test]
+    fn the_densest_run_holds_the_most_words_and_comes_first() {
+        // (positions as (position, word), span) -> (first position, words)
+        for (positions, span, expected) in [
+            (vec![], 16, None),
+            (vec![(7, 0)], 16, Some((7, 1))),
+            (vec![(3, 0), (40, 0), (41, 1)], 16, Some((40, 2))),
+            (vec![(3, 0), (10, 1), (40, 0), (41, 1)], 16, Some((3, 2))),
+            (vec![(3, 0), (19, 1)], 16, Some((3, 1))),
+            (vec![(3, 0), (18, 1)], 16, Some((3, 2))),
+            (vec![(1, 0), (2, 0), (30, 1), (31, 2), (32, 0)], 16, Some((30, 3))),
+        ] {
+            let run = densest_run(&positions, span).map(|run| (run.first_position, run.words));
+            assert_eq!(run, expected, "{positions:?}");
+        }
+    }
+
+    #[test]
+    fn a_located_window_starts_a_few_words_before_the_token() {
+        let text = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu";
+        let window = window_at_token(text, 9).unwrap();
+        assert!(window.ends_with("mu") && window.contains("kappa"));
+        assert!(window.len() < text.len() && !window.starts_with(' '), "{window:?}");
+        assert!(text.split(' ').any(|word| window.starts_with(word)), "{window:?}");
+        assert_eq!(window_at_token(text, 0), Some(text));
+        assert_eq!(window_at_token(text, 12), None);
+    }
+
+    /// The snippet of a hit is cut where the index says its words are; a text changed since it
+    /// was indexed (positions pointing elsewhere) is still searched to the end.
+    #[test]
+    fn snippets_are_cut_where_the_index_located_the_words_or_looked_for() {
+        let root = tempfile::tempdir().unwrap();
+        let index = StoryIndex::create_generation(root.path()).unwrap();
+        let filler: String = (0..400).map(|i| format!("lorem{} ", i % 37)).collect();
+        let story =
+            crate::test_story("Shelter", &format!("Night fell. {filler}The night shelter closed. {filler}"));
+        index.upsert(std::slice::from_ref(&story)).unwrap();
+        index.commit(1).unwrap();
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+        let marked = |story: &Story, query: &str| {
+            let request = SearchRequest::new(query, Audience::Curator, today);
+            let results = index.search(&request).unwrap();
+            let mut snippets = index.snippets(&request, 180).unwrap().unwrap();
+            let text = story.content.full_text();
+            let snippet = snippets.of_hit(&results.hits[0], story, &text).unwrap().unwrap();
+            let words: Vec<String> =
+                snippet.highlights.iter().map(|(from, to)| snippet.text[*from..*to].to_lowercase()).collect();
+            (words, snippet.text)
+        };
+        // The densest run, deep in the text: not the first "night".
+        let (words, text) = marked(&story, "night shelter");
+        assert_eq!(words, ["night", "shelter"], "{text}");
+        assert!(text.contains("The night shelter closed"), "{text}");
+        // Changed since: the word moved to the start (its old position now holds another word),
+        // or the text became shorter than its old position.
+        for body in [format!("The shelter opened. {filler}{filler}"), "Our shelter.".to_owned()] {
+            let mut changed = story.clone();
+            changed.content = storybank_domain::StoryContent::Text { body };
+            let (words, text) = marked(&changed, "shelter");
+            assert_eq!(words, ["shelter"], "{text}");
         }
     }
 
