@@ -128,20 +128,6 @@ impl StoryIndex {
         Ok((total, top, facets))
     }
 
-    /// A fragment of `story`'s text with the words of `request`'s query marked, or `None` when the
-    /// query has no words. For several stories, [`StoryIndex::snippets`] is cheaper.
-    pub fn snippet(
-        &self,
-        request: &SearchRequest,
-        story: &Story,
-        max_chars: usize,
-    ) -> Result<Option<Snippet>, IndexError> {
-        match self.snippets(request, max_chars)? {
-            Some(mut snippets) => snippets.of(story),
-            None => Ok(None),
-        }
-    }
-
     /// A snippet maker for `request`'s words (`None` when it has none): the query is built once,
     /// and each field's snippet generator the first time a story needs it.
     pub fn snippets(
@@ -366,34 +352,24 @@ impl std::fmt::Debug for Snippets<'_> {
 }
 
 impl Snippets<'_> {
-    /// The fragment of `story`'s text that best shows the matched words, or `None` if it has
-    /// none. The folded field (no stemming, cheap) is tried first: it finds the words as typed;
-    /// the story's language field then finds inflected forms.
-    pub fn of(&mut self, story: &Story) -> Result<Option<Snippet>, IndexError> {
-        self.of_text(story, &story.content.full_text())
-    }
-
-    /// Like [`Snippets::of_text`], for a story this index found as `hit`: a field in which the
-    /// story holds none of the words searched (it matched by its title, say, or only by an
-    /// inflected form) is not read at all.
+    /// The fragment of `text` (the words of `story`, a hit of this search, as its reader may see
+    /// them) that best shows the words searched, marked; `None` when it shows none of them (the
+    /// story matched by its title, say).
+    ///
+    /// When `text` is the text indexed, the folded field's positions say where the words are: the
+    /// snippet is cut around their densest run, and only that part of the text is analysed.
+    /// Otherwise (a transcript with its speakers' names withheld, or a story changed since it was
+    /// indexed), the text is read in windows of [`SNIPPET_WINDOW`] bytes, and the first window
+    /// that shows every word searched gives the snippet (failing that, the window that shows the
+    /// most), so a long story is not tokenized to its end when its first paragraphs already
+    /// match. The folded field goes first (no stemming: cheap, finds the words as typed, with or
+    /// without accents), then the story's language field (inflected forms); trying the language
+    /// field first was measured slower. A field in which the story holds none of the words
+    /// searched is not read at all. Windows overlap a little, so a phrase across a border is
+    /// still found.
     pub fn of_hit(&mut self, hit: &Hit, story: &Story, text: &str) -> Result<Option<Snippet>, IndexError> {
         let found = hit.found.filter(|found| found.generation == self.searcher.generation().generation_id());
         self.make(story, text, found)
-    }
-
-    /// A snippet of `text` (the story's words as its reader may see them), analysed in the
-    /// story's language.
-    ///
-    /// The text is read in windows of [`SNIPPET_WINDOW`] bytes, and the first window that shows
-    /// every word searched gives the snippet, so a long story is not tokenized to its end when its
-    /// first paragraphs already match; failing that, the window that shows the most. The folded
-    /// field goes first (no stemming: cheap, finds the words as typed, with or without accents),
-    /// then the story's language field (inflected forms). Trying the language field first was
-    /// measured slower (stemming every word costs more than a second, folding pass). A field
-    /// that holds none of the words searched is skipped. Windows overlap a little, so a phrase
-    /// across a border is still found.
-    pub fn of_text(&mut self, story: &Story, text: &str) -> Result<Option<Snippet>, IndexError> {
-        self.make(story, text, None)
     }
 
     fn make(
