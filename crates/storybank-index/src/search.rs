@@ -1,22 +1,23 @@
 //! Searching: the query tree becomes tantivy queries over the language fields, filters and the
 //! audience's consent rules are added to every query, and hits come back with facet counts.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::ops::Bound;
 
 use storybank_domain::{Audience, ConsentScope, Status, Story, StoryId};
 use tantivy::collector::sort_key::SortByStaticFastValue;
-use tantivy::collector::{Collector, Count, TopDocs};
+use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::columnar::Column;
 use tantivy::index::SegmentId;
 use tantivy::postings::Postings;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, MoreLikeThisQuery,
-    Occur, PhraseQuery, Query, RangeQuery, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, EnableScoring, FuzzyTermQuery,
+    MoreLikeThisQuery, Occur, PhraseQuery, Query, RangeQuery, Scorer, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{DocAddress, DocSet, Order, Searcher, Term};
+use tantivy::{DocAddress, DocId, DocSet, Order, Searcher, SegmentReader, TERMINATED, Term};
 
 use crate::facets::{LevelCounts, SEPARATOR};
 use crate::filters::Filtered;
@@ -57,7 +58,9 @@ impl StoryIndex {
         self.id_columns.keep_only(&live);
         let words = self.words_query(&searcher, request)?;
         let browsing = words.is_none();
-        let query = self.filtered(words, request);
+        // Phrases check positions in every document holding their words: a long one is split.
+        let split = words.as_ref().is_some_and(|words| words.positional);
+        let query = self.filtered(words.map(|words| words.query), request);
         let top = TopDocs::with_limit(request.limit).and_offset(request.offset);
         let (total, hits, facets) = if request.sort == Sort::Date || browsing {
             // Newest first; stories of the same day by when they were stored (their id's time).
@@ -66,10 +69,10 @@ impl StoryIndex {
                 (SortByStaticFastValue::<u64>::for_field("id_high"), Order::Desc),
                 (SortByStaticFastValue::<u64>::for_field("id_low"), Order::Desc),
             ));
-            let (total, top, facets) = self.collect(&searcher, &query, newest, request.facets)?;
+            let (total, top, facets) = self.collect(&searcher, &query, newest, request.facets, split)?;
             (total, top.into_iter().map(|(_, address)| (0.0, address)).collect::<Vec<_>>(), facets)
         } else {
-            self.collect(&searcher, &query, top.order_by_score(), request.facets)?
+            self.collect(&searcher, &query, top.order_by_score(), request.facets, split)?
         };
         let mut results = SearchResults { total, hits: Vec::with_capacity(hits.len()), facets };
         let generation = searcher.generation().generation_id();
@@ -81,15 +84,18 @@ impl StoryIndex {
     }
 
     /// Counts the matches, collects the page with `top`, and counts the facets when asked to.
+    /// With `split`, a segment with many candidates is searched in two halves at once (see
+    /// [`search_split`]).
     fn collect<C: Collector>(
         &self,
         searcher: &Searcher,
         query: &dyn Query,
         top: C,
         facets: bool,
+        split: bool,
     ) -> Result<(usize, C::Fruit, Facets), IndexError> {
         if !facets {
-            let (total, top) = searcher.search(query, &(Count, top))?;
+            let (total, top) = search_with(searcher, query, &(Count, top), split)?;
             return Ok((total, top, Facets::default()));
         }
         let live: Vec<tantivy::index::SegmentId> =
@@ -98,7 +104,8 @@ impl StoryIndex {
         self.meta_levels.keep_only(&live);
         let themes = LevelCounts { cache: std::sync::Arc::clone(&self.theme_levels) };
         let meta = LevelCounts { cache: std::sync::Arc::clone(&self.meta_levels) };
-        let (total, top, theme_counts, meta_counts) = searcher.search(query, &(Count, top, themes, meta))?;
+        let (total, top, theme_counts, meta_counts) =
+            search_with(searcher, query, &(Count, top, themes, meta), split)?;
 
         let mut themes: Vec<FacetCount> = theme_counts
             .into_iter()
@@ -136,7 +143,7 @@ impl StoryIndex {
         max_chars: usize,
     ) -> Result<Option<Snippets<'_>>, IndexError> {
         let searcher = self.reader.searcher();
-        let Some(query) = self.words_query(&searcher, request)? else {
+        let Some(Words { query, .. }) = self.words_query(&searcher, request)? else {
             return Ok(None);
         };
         Ok(Some(Snippets {
@@ -183,11 +190,7 @@ impl StoryIndex {
     }
 
     /// The query for the request's words, or `None` when there are none.
-    fn words_query(
-        &self,
-        searcher: &Searcher,
-        request: &SearchRequest,
-    ) -> Result<Option<Box<dyn Query>>, IndexError> {
+    fn words_query(&self, searcher: &Searcher, request: &SearchRequest) -> Result<Option<Words>, IndexError> {
         let Some(node) = parse(&request.query) else {
             return Ok(None);
         };
@@ -202,8 +205,9 @@ impl StoryIndex {
         if languages.is_empty() || languages.iter().any(|code| self.fields.text_field_for(code).is_none()) {
             text_fields.push(self.fields.text_plain);
         }
-        let builder = QueryBuilder { index: self, searcher, text_fields };
-        builder.build(&node)
+        let builder = QueryBuilder { index: self, searcher, text_fields, positional: Cell::new(false) };
+        let query = builder.build(&node)?;
+        Ok(query.map(|query| Words { query, positional: builder.positional.get() }))
     }
 
     /// Adds the request's filters and the audience's rules to `words` (or to everything).
@@ -333,6 +337,114 @@ impl StoryIndex {
         }
         tokens
     }
+}
+
+/// How many candidates (as tantivy estimates a scorer's cost; a phrase's counts ten per word and
+/// document holding its words) make a segment worth searching on several threads at once: a
+/// phrase of two common words reads positions in nearly every story of their language.
+const SPLIT_COST: u64 = 20_000;
+/// At most this many threads search one segment.
+const MAX_SPLIT_THREADS: usize = 4;
+
+/// `Searcher::search`, or [`search_split`] when `split` and the machine has several cores.
+fn search_with<C: Collector>(
+    searcher: &Searcher,
+    query: &dyn Query,
+    collector: &C,
+    split: bool,
+) -> tantivy::Result<C::Fruit> {
+    // Asked once: the answer reads the process's CPU quota from /proc and /sys each time, which
+    // took a third of a cheap search's time when asked for each.
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let threads = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if split && threads > 1 {
+        search_split(searcher, query, collector, SPLIT_COST, threads.min(MAX_SPLIT_THREADS))
+    } else {
+        searcher.search(query, collector)
+    }
+}
+
+/// Runs `collector` over `query`'s matches like `Searcher::search`, except that a segment whose
+/// scorer costs `split_cost` or more is cut into `threads` parts of consecutive document ids,
+/// searched at once on as many threads, each with a scorer and a segment collector of its own;
+/// the parts' fruits are merged like segments'. The results are the same: every match is
+/// collected once, with the same score. (Cutting into more parts than threads, taken in turn,
+/// was measured slower.)
+fn search_split<C: Collector>(
+    searcher: &Searcher,
+    query: &dyn Query,
+    collector: &C,
+    split_cost: u64,
+    threads: usize,
+) -> tantivy::Result<C::Fruit> {
+    let scoring = if collector.requires_scoring() {
+        EnableScoring::enabled_from_searcher(searcher)
+    } else {
+        EnableScoring::disabled_from_searcher(searcher)
+    };
+    let weight = query.weight(scoring)?;
+    let mut fruits = Vec::with_capacity(searcher.segment_readers().len());
+    for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+        let ord = ord as u32;
+        let mut scorer = weight.scorer(reader, 1.0)?;
+        let parts = (threads as u32).min(reader.max_doc());
+        if scorer.cost() < split_cost || parts < 2 {
+            fruits.push(collect_range(collector, ord, reader, scorer.as_mut(), 0, TERMINATED)?);
+            continue;
+        }
+        let bound = |part: u32| -> DocId {
+            if part >= parts {
+                TERMINATED
+            } else {
+                (u64::from(reader.max_doc()) * u64::from(part) / u64::from(parts)) as DocId
+            }
+        };
+        let results = std::thread::scope(|scope| {
+            let helpers: Vec<_> = (1..parts)
+                .map(|part| {
+                    let weight = &weight;
+                    scope.spawn(move || {
+                        let mut scorer = weight.scorer(reader, 1.0)?;
+                        collect_range(collector, ord, reader, scorer.as_mut(), bound(part), bound(part + 1))
+                    })
+                })
+                .collect();
+            let mut results = vec![collect_range(collector, ord, reader, scorer.as_mut(), 0, bound(1))];
+            results.extend(helpers.into_iter().map(|helper| {
+                helper.join().unwrap_or_else(|_| {
+                    Err(tantivy::TantivyError::InternalError("a search thread panicked".into()))
+                })
+            }));
+            results
+        });
+        for result in results {
+            fruits.push(result?);
+        }
+    }
+    collector.merge_fruits(fruits)
+}
+
+/// Collects the live matches of `scorer` in `reader` with document ids in `from..to`.
+fn collect_range<C: Collector>(
+    collector: &C,
+    ord: u32,
+    reader: &SegmentReader,
+    scorer: &mut dyn Scorer,
+    from: DocId,
+    to: DocId,
+) -> tantivy::Result<<C::Child as SegmentCollector>::Fruit> {
+    let mut segment = collector.for_segment(ord, reader)?;
+    let scoring = collector.requires_scoring();
+    let alive = reader.alive_bitset();
+    let mut doc = if scorer.doc() < from { scorer.seek(from) } else { scorer.doc() };
+    while doc < to {
+        if alive.is_none_or(|alive| alive.is_alive(doc)) {
+            let score = if scoring { scorer.score() } else { 0.0 };
+            segment.collect(doc, score);
+        }
+        doc = scorer.advance();
+    }
+    Ok(segment.harvest())
 }
 
 /// Makes snippets for one search's hits, building each field's generator once.
@@ -829,6 +941,15 @@ struct QueryBuilder<'a> {
     index: &'a StoryIndex,
     searcher: &'a Searcher,
     text_fields: Vec<Field>,
+    /// Whether the query built matches positions (a phrase, or a word the analyzer splits).
+    positional: Cell<bool>,
+}
+
+/// The query of a search's words.
+struct Words {
+    query: Box<dyn Query>,
+    /// Whether it matches positions (see [`QueryBuilder::positional`]).
+    positional: bool,
 }
 
 impl QueryBuilder<'_> {
@@ -971,9 +1092,10 @@ impl QueryBuilder<'_> {
                 Term::from_field_text(field, single),
                 IndexRecordOption::WithFreqs,
             ))),
-            several if self.has_positions(field) => Some(Box::new(PhraseQuery::new(
-                several.iter().map(|token| Term::from_field_text(field, token)).collect(),
-            ))),
+            several if self.has_positions(field) => Some(Box::new(PhraseQuery::new({
+                self.positional.set(true);
+                several.iter().map(|token| Term::from_field_text(field, token)).collect()
+            }))),
             // A field without positions ("e-mail" in a stemmed field): every token, anywhere.
             several => Some(Box::new(BooleanQuery::new(
                 several
@@ -1000,4 +1122,58 @@ impl QueryBuilder<'_> {
 
 fn boosted(query: Box<dyn Query>, boost: f32) -> Box<dyn Query> {
     if (boost - 1.0).abs() < f32::EPSILON { query } else { Box::new(BoostQuery::new(query, boost)) }
+}
+
+#[cfg(test)]
+mod split_tests {
+    use super::*;
+
+    /// A segment searched in parts at once (two or three) gives what one pass over it gives:
+    /// the same count, the same hits with the same scores in the same order, and the same facet
+    /// counts, with deleted stories.
+    #[test]
+    fn a_split_search_finds_what_a_whole_search_finds() {
+        let root = tempfile::tempdir().unwrap();
+        let index = StoryIndex::create_generation(root.path()).unwrap();
+        let themes = ["health/mental-health", "housing", "work"];
+        let mut stories = Vec::new();
+        for n in 0..400 {
+            let body = match n % 4 {
+                0 => format!("The night shelter closed early on day {n}."),
+                1 => format!("A night without a shelter, day {n}; the night shelter was full."),
+                2 => format!("Shelter at night, day {n}."),
+                _ => format!("Nothing about it on day {n}."),
+            };
+            let mut story = crate::test_story(&format!("Story {n}"), &body);
+            story.details.themes = vec![storybank_domain::ThemePath::parse(themes[n % 3]).unwrap()];
+            stories.push(story);
+        }
+        index.upsert(&stories).unwrap();
+        index.commit(1).unwrap();
+        // Two deleted stories, one near each end.
+        index.delete(stories[4].id).unwrap();
+        index.delete(stories[397].id).unwrap();
+        index.commit(2).unwrap();
+        let searcher = index.reader.searcher();
+        assert!(searcher.segment_readers().iter().any(|segment| segment.num_deleted_docs() > 0));
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+        for text in ["\"night shelter\"", "night", "shelter -\"night shelter\"", ""] {
+            let request = SearchRequest::new(text, Audience::Curator, today);
+            let words = index.words_query(&searcher, &request).unwrap().map(|words| words.query);
+            let query = index.filtered(words, &request);
+            let themes = LevelCounts { cache: std::sync::Arc::clone(&index.theme_levels) };
+            let collector = (Count, TopDocs::with_limit(500).order_by_score(), themes);
+            let whole = searcher.search(query.as_ref(), &collector).unwrap();
+            let split = search_split(&searcher, query.as_ref(), &collector, 0, 2).unwrap();
+            let three = search_split(&searcher, query.as_ref(), &collector, 0, 3).unwrap();
+            assert_eq!(three, split, "{text}: three threads");
+            assert!(whole.0 > 0, "{text}: matches nothing");
+            assert_eq!(split.0, whole.0, "{text}: count");
+            assert_eq!(split.1, whole.1, "{text}: hits");
+            assert_eq!(split.2, whole.2, "{text}: facet counts");
+            // Above the cost, nothing is split: the same again.
+            let unsplit = search_split(&searcher, query.as_ref(), &collector, u64::MAX, 2).unwrap();
+            assert_eq!((unsplit.0, &unsplit.1), (whole.0, &whole.1), "{text}");
+        }
+    }
 }
