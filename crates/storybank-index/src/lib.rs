@@ -16,6 +16,7 @@ mod analysis;
 mod error;
 mod facets;
 mod filters;
+mod phrase;
 mod query;
 mod request;
 mod schema;

@@ -13,7 +13,7 @@ use tantivy::index::SegmentId;
 use tantivy::postings::Postings;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, EnableScoring, FuzzyTermQuery,
-    MoreLikeThisQuery, Occur, PhraseQuery, Query, RangeQuery, Scorer, TermQuery,
+    MoreLikeThisQuery, Occur, Query, RangeQuery, Scorer, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::snippet::SnippetGenerator;
@@ -21,6 +21,7 @@ use tantivy::{DocAddress, DocId, DocSet, Order, Searcher, SegmentReader, TERMINA
 
 use crate::facets::{LevelCounts, SEPARATOR};
 use crate::filters::Filtered;
+use crate::phrase::ExactPhrase;
 use crate::query::{Node, parse};
 use crate::request::Found;
 use crate::schema::{date, theme_facet};
@@ -1092,7 +1093,7 @@ impl QueryBuilder<'_> {
                 Term::from_field_text(field, single),
                 IndexRecordOption::WithFreqs,
             ))),
-            several if self.has_positions(field) => Some(Box::new(PhraseQuery::new({
+            several if self.has_positions(field) => Some(Box::new(ExactPhrase::new({
                 self.positional.set(true);
                 several.iter().map(|token| Term::from_field_text(field, token)).collect()
             }))),
