@@ -494,9 +494,12 @@ impl Snippets<'_> {
         let fields = &self.index.fields;
         let language_field =
             fields.text_field_for(story.details.language.as_str()).unwrap_or(fields.text_plain);
-        // Where the index says the words are: only for a hit, and only when the text is the one
-        // indexed (not a transcript with its speakers' names withheld, say).
-        let located = found.filter(|_| is_indexed_text(story, text));
+        // Where the index says the words are: only for a hit, only when the text is the one
+        // indexed (not a transcript with its speakers' names withheld, say), and only when the
+        // text is longer than the part a located snippet would analyse (a short text is
+        // analysed whole at once, for less than reading the words' positions costs).
+        let located =
+            found.filter(|_| text.len() > LEAD_BYTES + LOCATED_WINDOW && is_indexed_text(story, text));
         for field in [fields.text_folded, language_field] {
             let (generator, terms) = match self.generators.entry(field) {
                 std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
