@@ -616,6 +616,34 @@ fn words_in_index(searcher: &Searcher, query: &dyn Query, field: Field) -> Resul
     Ok(present)
 }
 
+/// Each of `terms` (all on `field`) that the document `found` holds: its index in `terms`, and
+/// its postings (read with `option`) standing on that document.
+fn postings_in_document(
+    searcher: &Searcher,
+    field: Field,
+    terms: &[Term],
+    found: Found,
+    option: IndexRecordOption,
+) -> Result<Vec<(usize, tantivy::postings::SegmentPostings)>, IndexError> {
+    let mut held = Vec::new();
+    if terms.is_empty() {
+        return Ok(held);
+    }
+    let segment = searcher.segment_reader(found.address.segment_ord);
+    let inverted = segment.inverted_index(field)?;
+    let target = found.address.doc_id;
+    for (which, term) in terms.iter().enumerate() {
+        let postings = inverted.read_postings(term, option).map_err(tantivy::TantivyError::from)?;
+        // A postings list starts on its first document; `seek` only moves forward.
+        if let Some(mut postings) = postings
+            && (postings.doc() == target || (postings.doc() < target && postings.seek(target) == target))
+        {
+            held.push((which, postings));
+        }
+    }
+    Ok(held)
+}
+
 /// How many of `terms` (all on `field`) the document `found` holds.
 fn words_in_document(
     searcher: &Searcher,
@@ -623,24 +651,7 @@ fn words_in_document(
     terms: &[Term],
     found: Found,
 ) -> Result<usize, IndexError> {
-    if terms.is_empty() {
-        return Ok(0);
-    }
-    let segment = searcher.segment_reader(found.address.segment_ord);
-    let inverted = segment.inverted_index(field)?;
-    let mut count = 0;
-    for term in terms {
-        let postings =
-            inverted.read_postings(term, IndexRecordOption::Basic).map_err(tantivy::TantivyError::from)?;
-        let target = found.address.doc_id;
-        // A postings list starts on its first document; `seek` only moves forward.
-        if let Some(mut postings) = postings
-            && (postings.doc() == target || (postings.doc() < target && postings.seek(target) == target))
-        {
-            count += 1;
-        }
-    }
-    Ok(count)
+    Ok(postings_in_document(searcher, field, terms, found, IndexRecordOption::Basic)?.len())
 }
 
 /// Whether `text` is the text the index holds for `story` (so its positions point into it).
@@ -668,24 +679,11 @@ fn positions_in_document(
     found: Found,
 ) -> Result<Vec<(u32, usize)>, IndexError> {
     let mut all = Vec::new();
-    if terms.is_empty() {
-        return Ok(all);
-    }
-    let segment = searcher.segment_reader(found.address.segment_ord);
-    let inverted = segment.inverted_index(field)?;
-    let target = found.address.doc_id;
     let mut positions = Vec::new();
-    for (which, term) in terms.iter().enumerate() {
-        let postings = inverted
-            .read_postings(term, IndexRecordOption::WithFreqsAndPositions)
-            .map_err(tantivy::TantivyError::from)?;
-        // A postings list starts on its first document; `seek` only moves forward.
-        if let Some(mut postings) = postings
-            && (postings.doc() == target || (postings.doc() < target && postings.seek(target) == target))
-        {
-            postings.positions(&mut positions);
-            all.extend(positions.iter().map(|&position| (position, which)));
-        }
+    let option = IndexRecordOption::WithFreqsAndPositions;
+    for (which, mut postings) in postings_in_document(searcher, field, terms, found, option)? {
+        postings.positions(&mut positions);
+        all.extend(positions.iter().map(|&position| (position, which)));
     }
     all.sort_unstable();
     Ok(all)
