@@ -15,6 +15,7 @@ use tantivy::index::SegmentId;
 use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SeekDangerResult, SegmentReader, TERMINATED};
 
+use crate::any_term::{AnyTerm, AnyTermWeight, TermPostings};
 use crate::segment_cache::SegmentCache;
 
 /// How many filters a segment keeps; past this, its cache starts again (each costs one bit per
@@ -155,11 +156,12 @@ impl Query for Filtered {
             .iter()
             .map(|(key, query)| Ok((key.clone(), query.weight(disabled)?)))
             .collect::<tantivy::Result<Vec<_>>>()?;
-        Ok(Box::new(FilteredWeight {
-            inner: self.inner.weight(enable_scoring)?,
-            filters,
-            cache: Arc::clone(&self.cache),
-        }))
+        // One word alone is walked with the filters (see `FilteredWeight::for_each`).
+        let inner = match self.inner.downcast_ref::<AnyTerm>() {
+            Some(word) => Inner::Word(word.any_term_weight(enable_scoring)?),
+            None => Inner::Other(self.inner.weight(enable_scoring)?),
+        };
+        Ok(Box::new(FilteredWeight { inner, filters, cache: Arc::clone(&self.cache) }))
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a tantivy::Term, bool)) {
@@ -174,12 +176,56 @@ impl Query for Filtered {
 const FILTER_LEADS_BELOW: u64 = 8;
 
 struct FilteredWeight {
-    inner: Box<dyn Weight>,
+    inner: Inner,
     filters: Vec<(String, Box<dyn Weight>)>,
     cache: Arc<FilterCache>,
 }
 
+/// What the filters apply to.
+enum Inner {
+    /// One word's terms, whose matches are scored only where the filters let them through.
+    Word(AnyTermWeight),
+    Other(Box<dyn Weight>),
+}
+
+impl Inner {
+    fn weight(&self) -> &dyn Weight {
+        match self {
+            Inner::Word(word) => word,
+            Inner::Other(weight) => weight.as_ref(),
+        }
+    }
+}
+
 impl FilteredWeight {
+    /// Whether the filter with the fewest documents should lead, intersected as a doc set: when
+    /// it holds far fewer documents than the words may match.
+    fn filter_leads(bits: &[Arc<Bits>], words_cost: u64) -> bool {
+        bits.iter()
+            .map(|bits| u64::from(bits.len))
+            .min()
+            .is_some_and(|fewest| fewest.saturating_mul(FILTER_LEADS_BELOW) < words_cost)
+    }
+
+    /// One word's matches that the filters let through, when the words lead: `None` when a
+    /// filter leads instead (the scorer intersects then).
+    fn walk_word(
+        &self,
+        reader: &SegmentReader,
+        callback: &mut dyn FnMut(DocId, Score),
+    ) -> tantivy::Result<Option<()>> {
+        let Inner::Word(word) = &self.inner else {
+            return Ok(None);
+        };
+        let bits = self.bits(reader)?;
+        let terms = word.term_scorers(reader, 1.0)?;
+        if bits.is_empty() || Self::filter_leads(&bits, terms.iter().map(TermPostings::cost).sum()) {
+            return Ok(None);
+        }
+        walk_in_windows(terms, &bits, word.scoring(), callback);
+        Ok(Some(()))
+    }
+
     fn bits(&self, reader: &SegmentReader) -> tantivy::Result<Vec<Arc<Bits>>> {
         let segment = reader.segment_id();
         let mut all = Vec::with_capacity(self.filters.len());
@@ -205,12 +251,12 @@ impl FilteredWeight {
 
 impl Weight for FilteredWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        let inner = self.inner.scorer(reader, boost)?;
+        let inner = self.inner.weight().scorer(reader, boost)?;
         let bits = self.bits(reader)?;
-        let Some(fewest) = bits.iter().map(|bits| u64::from(bits.len)).min() else {
+        if bits.is_empty() {
             return Ok(inner);
-        };
-        if fewest.saturating_mul(FILTER_LEADS_BELOW) < inner.cost() {
+        }
+        if Self::filter_leads(&bits, inner.cost()) {
             let mut scorers: Vec<Box<dyn Scorer>> = vec![inner];
             for bits in bits {
                 let doc = bits.next_from(0);
@@ -223,9 +269,135 @@ impl Weight for FilteredWeight {
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
         if self.bits(reader)?.iter().all(|bits| bits.contains(doc)) {
-            self.inner.explain(reader, doc)
+            self.inner.weight().explain(reader, doc)
         } else {
             Err(tantivy::TantivyError::InvalidArgument(format!("document {doc} does not pass the filters")))
+        }
+    }
+
+    fn for_each(
+        &self,
+        reader: &SegmentReader,
+        callback: &mut dyn FnMut(DocId, Score),
+    ) -> tantivy::Result<()> {
+        if self.walk_word(reader, callback)?.is_some() {
+            return Ok(());
+        }
+        let mut scorer = self.scorer(reader, 1.0)?;
+        let mut doc = scorer.doc();
+        while doc != TERMINATED {
+            callback(doc, scorer.score());
+            doc = scorer.advance();
+        }
+        Ok(())
+    }
+
+    fn for_each_no_score(
+        &self,
+        reader: &SegmentReader,
+        callback: &mut dyn FnMut(&[DocId]),
+    ) -> tantivy::Result<()> {
+        let mut buffer = Vec::with_capacity(BUFFER);
+        let mut flush = |buffer: &mut Vec<DocId>| {
+            if !buffer.is_empty() {
+                callback(buffer);
+                buffer.clear();
+            }
+        };
+        let walked = self.walk_word(reader, &mut |doc, _| {
+            buffer.push(doc);
+            if buffer.len() == BUFFER {
+                flush(&mut buffer);
+            }
+        })?;
+        if walked.is_none() {
+            let mut scorer = self.scorer(reader, 1.0)?;
+            let mut doc = scorer.doc();
+            while doc != TERMINATED {
+                buffer.push(doc);
+                if buffer.len() == BUFFER {
+                    flush(&mut buffer);
+                }
+                doc = scorer.advance();
+            }
+        }
+        flush(&mut buffer);
+        Ok(())
+    }
+}
+
+/// Documents handed on at once by `for_each_no_score`.
+const BUFFER: usize = 64;
+
+/// Documents in a window of [`walk_in_windows`] (a multiple of 64).
+const WINDOW: u32 = 4096;
+
+/// Walks one word's terms under filters, a window of documents at a time, and hands on each
+/// document that holds a term and passes every filter, with the sum of its terms' scores, in
+/// document order.
+///
+/// Per window (aligned on 64 documents), the filters' bits are and-ed once; then each term's
+/// matches in the window are checked against them with one bit read, and only those let through
+/// are scored and marked. Matches the filters turn away cost a postings step and a bit read, not a
+/// score (tantivy's union scores every match before a filter sees it). A window no document of
+/// which passes is skipped: the terms seek past it. Scores are summed in the terms' order, as
+/// tantivy's union sums them, so the scores are the same.
+fn walk_in_windows(
+    mut terms: Vec<TermPostings>,
+    bits: &[Arc<Bits>],
+    scoring: bool,
+    callback: &mut dyn FnMut(DocId, Score),
+) {
+    const WORDS: usize = (WINDOW / 64) as usize;
+    let mut passing = [0u64; WORDS];
+    let mut found = [0u64; WORDS];
+    let mut scores = vec![0.0 as Score; WINDOW as usize];
+    while let Some(first) = terms.iter().map(TermPostings::doc).min() {
+        if first == TERMINATED {
+            break;
+        }
+        let start = first - first % 64;
+        let base = (start / 64) as usize;
+        let mut any = 0;
+        for (offset, word) in passing.iter_mut().enumerate() {
+            *word = bits
+                .iter()
+                .fold(u64::MAX, |all, bits| all & bits.words.get(base + offset).copied().unwrap_or(0));
+            any |= *word;
+        }
+        let end = start + WINDOW;
+        if any == 0 {
+            // Nothing here passes: on to the first document every filter may let through.
+            let next = bits.iter().map(|bits| bits.next_from(end)).max().unwrap_or(TERMINATED);
+            if next == TERMINATED {
+                break;
+            }
+            for term in &mut terms {
+                term.seek(next);
+            }
+            continue;
+        }
+        for term in &mut terms {
+            let mut doc = term.doc();
+            while doc < end {
+                let offset = (doc - start) as usize;
+                let bit = 1u64 << (offset % 64);
+                if passing[offset / 64] & bit != 0 {
+                    found[offset / 64] |= bit;
+                    if scoring {
+                        scores[offset] += term.score();
+                    }
+                }
+                doc = term.advance();
+            }
+        }
+        for (index, word) in found.iter_mut().enumerate() {
+            let mut rest = std::mem::take(word);
+            while rest != 0 {
+                let offset = index * 64 + rest.trailing_zeros() as usize;
+                rest &= rest - 1;
+                callback(start + offset as DocId, std::mem::take(&mut scores[offset]));
+            }
         }
     }
 }

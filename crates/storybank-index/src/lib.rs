@@ -13,6 +13,7 @@
 //! text is never stored in the index: snippets are made from the store's text.
 
 mod analysis;
+mod any_term;
 mod error;
 mod facets;
 mod filters;

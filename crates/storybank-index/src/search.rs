@@ -19,6 +19,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, DocId, DocSet, Order, Searcher, SegmentReader, TERMINATED, Term};
 
+use crate::any_term::AnyTerm;
 use crate::facets::{LevelCounts, SEPARATOR};
 use crate::filters::Filtered;
 use crate::phrase::ExactPhrase;
@@ -314,6 +315,20 @@ impl StoryIndex {
             filters.push(Box::new(RangeQuery::new(bound(request.from), bound(request.to))));
         }
 
+        // One word under cached filters only (the usual search): withdrawn stories are left out
+        // by a cached filter too, so the word's matches are walked with every filter at once.
+        let words = match words {
+            Some(word) if filters.is_empty() && word.is::<AnyTerm>() => {
+                let withdrawn = Status::Withdrawn.as_str();
+                let not_withdrawn = BooleanQuery::new(vec![
+                    (Occur::Must, Box::new(AllQuery)),
+                    (Occur::MustNot, term(fields.status, withdrawn)),
+                ]);
+                cached.push((format!("status!={withdrawn}"), Box::new(not_withdrawn)));
+                return Box::new(Filtered::new(word, cached, &self.filters));
+            }
+            words => words,
+        };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> =
             vec![(Occur::Must, words.unwrap_or_else(|| Box::new(AllQuery)))];
         clauses.extend(
@@ -1020,6 +1035,8 @@ impl QueryBuilder<'_> {
         } else {
             let mut exact_matches = 0;
             let mut stems = Vec::new();
+            // The word's terms, while every alternative is one term (see `AnyTerm`).
+            let mut terms: Option<Vec<(Term, f32)>> = Some(Vec::new());
             // Whether a field had the word but no story holds it there.
             let mut unmatched = false;
             for (field, boost) in self.weighted_fields() {
@@ -1039,6 +1056,10 @@ impl QueryBuilder<'_> {
                     }
                 }
                 if let Some(query) = self.tokens_query(field, &tokens) {
+                    match (tokens.as_slice(), terms.as_mut()) {
+                        ([token], Some(terms)) => terms.push((Term::from_field_text(field, token), boost)),
+                        _ => terms = None,
+                    }
                     alternatives.push((Occur::Should, boosted(query, boost)));
                 }
             }
@@ -1049,6 +1070,7 @@ impl QueryBuilder<'_> {
                 let folded = self.index.analyze(self.index.fields.text_folded, text);
                 if let [single] = folded.as_slice() {
                     let term = Term::from_field_text(self.index.fields.text_folded, single);
+                    terms = None;
                     alternatives.push((
                         Occur::Should,
                         boosted(Box::new(FuzzyTermQuery::new(term, 1, true)), FUZZY_BOOST),
@@ -1058,6 +1080,7 @@ impl QueryBuilder<'_> {
                 // (Finnish "asunnot" -> "asunno", one edit from "asunto"), where the stemmer changed
                 // the word at all.
                 for (field, stem) in stems {
+                    terms = None;
                     let query = FuzzyTermQuery::new(Term::from_field_text(field, &stem), 1, true);
                     alternatives.push((Occur::Should, boosted(Box::new(query), FUZZY_BOOST)));
                 }
@@ -1066,6 +1089,11 @@ impl QueryBuilder<'_> {
             // `housing xyzzy`, it leaves nothing to find).
             if alternatives.is_empty() && unmatched {
                 return Ok(Some(Box::new(EmptyQuery)));
+            }
+            // The same matches and scores as the boolean query, and filtered searches can score
+            // only what their filters let through.
+            if let Some(terms) = terms.filter(|terms| !terms.is_empty()) {
+                return Ok(Some(Box::new(AnyTerm::new(terms))));
             }
         }
         Ok((!alternatives.is_empty()).then(|| Box::new(BooleanQuery::new(alternatives)) as Box<dyn Query>))

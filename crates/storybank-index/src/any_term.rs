@@ -1,0 +1,363 @@
+//! One word looked up in several fields (its stem in each language's field, the word as written in
+//! the folded field and the title): a document holding any of the terms matches, scored with the
+//! sum of each term's BM25, boosted per field. That is exactly what a `BooleanQuery` of boosted
+//! `TermQuery`s matches and scores, and its weight answers every search that way.
+//!
+//! What it adds is [`AnyTermWeight::term_scorers`]: the terms' own scorers, so that a search
+//! under cached filters (a theme, the audience's rules) can walk them window by window and score
+//! only the matches the filters let through (see `filters.rs`), instead of scoring every match of
+//! the word and throwing most away.
+
+use tantivy::fieldnorm::FieldNormReader;
+use tantivy::postings::{Postings, SegmentPostings};
+use tantivy::query::{Bm25Weight, EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED, Term};
+
+/// A word's terms, each with the boost of its field.
+#[derive(Clone, Debug)]
+pub(crate) struct AnyTerm {
+    terms: Vec<(Term, Score)>,
+}
+
+impl AnyTerm {
+    pub(crate) fn new(terms: Vec<(Term, Score)>) -> Self {
+        Self { terms }
+    }
+
+    /// The weight, as its concrete type (for the filtered walk).
+    pub(crate) fn any_term_weight(
+        &self,
+        enable_scoring: EnableScoring<'_>,
+    ) -> tantivy::Result<AnyTermWeight> {
+        let mut terms = Vec::with_capacity(self.terms.len());
+        for (term, boost) in &self.terms {
+            // As `TermQuery` weighs a term.
+            let similarity = match enable_scoring {
+                EnableScoring::Enabled { statistics_provider, .. } => {
+                    Some(Bm25Weight::for_terms(statistics_provider, std::slice::from_ref(term))?)
+                }
+                EnableScoring::Disabled { .. } => None,
+            };
+            terms.push((term.clone(), *boost, similarity));
+        }
+        Ok(AnyTermWeight { terms, scoring: enable_scoring.is_scoring_enabled() })
+    }
+}
+
+impl Query for AnyTerm {
+    fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(self.any_term_weight(enable_scoring)?))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        for (term, _) in &self.terms {
+            visitor(term, false);
+        }
+    }
+}
+
+pub(crate) struct AnyTermWeight {
+    /// Each term, its field's boost, and its BM25 weight when scoring.
+    terms: Vec<(Term, Score, Option<Bm25Weight>)>,
+    scoring: bool,
+}
+
+impl AnyTermWeight {
+    /// Whether its scorers compute scores.
+    pub(crate) fn scoring(&self) -> bool {
+        self.scoring
+    }
+
+    /// Each term's postings in `reader`, in the query's order (the order tantivy's union sums
+    /// their scores in), boosted by `boost` as well as by its field; a term the segment lacks
+    /// has none.
+    pub(crate) fn term_scorers(
+        &self,
+        reader: &SegmentReader,
+        boost: Score,
+    ) -> tantivy::Result<Vec<TermPostings>> {
+        let mut scorers = Vec::with_capacity(self.terms.len());
+        for (term, field_boost, similarity) in &self.terms {
+            let record =
+                if similarity.is_some() { IndexRecordOption::WithFreqs } else { IndexRecordOption::Basic };
+            let Some(postings) = reader.inverted_index(term.field())?.read_postings(term, record)? else {
+                continue;
+            };
+            let fieldnorms = match similarity {
+                Some(_) => reader.fieldnorms_readers().get_field(term.field())?,
+                None => None,
+            }
+            .unwrap_or_else(|| FieldNormReader::constant(reader.max_doc(), 1));
+            if postings.doc() != TERMINATED {
+                // As `BoostWeight` passes its boost on to `TermWeight`.
+                let similarity =
+                    similarity.as_ref().map(|similarity| similarity.boost_by(boost * field_boost));
+                scorers.push(TermPostings { postings, fieldnorms, similarity });
+            }
+        }
+        Ok(scorers)
+    }
+}
+
+impl Weight for AnyTermWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        let mut scorer = AnyTermScorer { terms: self.term_scorers(reader, boost)?, doc: TERMINATED };
+        scorer.settle();
+        Ok(Box::new(scorer))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        let mut scorer = self.scorer(reader, 1.0)?;
+        if scorer.doc() > doc || scorer.seek(doc) != doc {
+            return Err(tantivy::TantivyError::InvalidArgument(format!("Document #({doc}) does not match")));
+        }
+        Ok(Explanation::new("sum of the word's terms' BM25", scorer.score()))
+    }
+}
+
+/// One term's postings in a segment, scored as tantivy's `TermScorer` scores them.
+pub(crate) struct TermPostings {
+    postings: SegmentPostings,
+    fieldnorms: FieldNormReader,
+    similarity: Option<Bm25Weight>,
+}
+
+impl TermPostings {
+    #[inline]
+    pub(crate) fn score(&self) -> Score {
+        match &self.similarity {
+            Some(similarity) => {
+                similarity.score(self.fieldnorms.fieldnorm_id(self.postings.doc()), self.postings.term_freq())
+            }
+            None => 1.0,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn doc(&self) -> DocId {
+        self.postings.doc()
+    }
+
+    #[inline]
+    pub(crate) fn advance(&mut self) -> DocId {
+        self.postings.advance()
+    }
+
+    pub(crate) fn seek(&mut self, target: DocId) -> DocId {
+        if self.postings.doc() < target { self.postings.seek(target) } else { self.postings.doc() }
+    }
+
+    pub(crate) fn cost(&self) -> u64 {
+        u64::from(self.postings.size_hint())
+    }
+}
+
+/// The union of a word's terms: each document holding any, scored with the sum of the scores of
+/// the terms it holds (summed in the query's order, as tantivy's union does).
+struct AnyTermScorer {
+    terms: Vec<TermPostings>,
+    doc: DocId,
+}
+
+impl AnyTermScorer {
+    fn settle(&mut self) -> DocId {
+        self.doc = self.terms.iter().map(TermPostings::doc).min().unwrap_or(TERMINATED);
+        self.doc
+    }
+}
+
+impl DocSet for AnyTermScorer {
+    fn advance(&mut self) -> DocId {
+        if self.doc == TERMINATED {
+            return TERMINATED;
+        }
+        let current = self.doc;
+        for term in &mut self.terms {
+            if term.doc() == current {
+                term.advance();
+            }
+        }
+        self.settle()
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        if self.doc >= target {
+            return self.doc;
+        }
+        for term in &mut self.terms {
+            term.seek(target);
+        }
+        self.settle()
+    }
+
+    fn doc(&self) -> DocId {
+        self.doc
+    }
+
+    fn size_hint(&self) -> u32 {
+        self.terms.iter().map(|term| term.postings.size_hint()).max().unwrap_or(0)
+    }
+
+    fn cost(&self) -> u64 {
+        self.terms.iter().map(TermPostings::cost).sum()
+    }
+}
+
+impl Scorer for AnyTermScorer {
+    fn score(&mut self) -> Score {
+        let mut score = 0.0;
+        for term in &self.terms {
+            if term.doc() == self.doc {
+                score += term.score();
+            }
+        }
+        score
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use tantivy::collector::{Count, TopDocs};
+    use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, TermQuery};
+    use tantivy::schema::{STRING, Schema, TextFieldIndexing, TextOptions};
+    use tantivy::{Index, TantivyDocument};
+
+    use super::*;
+    use crate::filters::{FilterCache, Filtered};
+
+    fn text_field(
+        builder: &mut tantivy::schema::SchemaBuilder,
+        name: &str,
+        analyzer: &str,
+    ) -> tantivy::schema::Field {
+        let indexing = TextFieldIndexing::default()
+            .set_tokenizer(analyzer)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+        builder.add_text_field(name, TextOptions::default().set_indexing_options(indexing))
+    }
+
+    /// Over 12,000 documents made of the sample stories' lines (so that a search spans several
+    /// windows of the filtered walk), in two segments with deletions, words looked up in three
+    /// fields with three boosts match and score exactly as tantivy's boolean query of boosted
+    /// term queries does: alone, and under filters dense, sparse (the filter leads) and
+    /// clustered in one stretch of documents (windows without any are skipped), counted with and
+    /// without scores.
+    #[test]
+    fn matches_and_scores_as_a_boolean_query_of_terms_alone_and_under_filters() {
+        let mut builder = Schema::builder();
+        let stemmed = text_field(&mut builder, "stemmed", &crate::analysis::stemmed_analyzer_name("en"));
+        let folded = text_field(&mut builder, "folded", crate::analysis::FOLDED);
+        let title = text_field(&mut builder, "title", crate::analysis::FOLDED);
+        let group = builder.add_text_field("group", STRING);
+        let index = Index::create_in_ram(builder.build());
+        crate::analysis::register(&index);
+        let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../stories-sample/stories");
+        let mut lines = Vec::new();
+        for language in std::fs::read_dir(sample).unwrap().flatten() {
+            for file in std::fs::read_dir(language.path()).unwrap().flatten() {
+                if let Ok(text) = std::fs::read_to_string(file.path()) {
+                    lines.extend(text.lines().filter(|line| line.len() > 20).map(str::to_owned));
+                }
+            }
+        }
+        assert!(lines.len() > 200, "{} lines", lines.len());
+        let mut writer = index.writer_with_num_threads(1, 50_000_000).unwrap();
+        const DOCUMENTS: usize = 12_000;
+        for n in 0..DOCUMENTS {
+            let mut document = TantivyDocument::default();
+            let line = &lines[n % lines.len()];
+            document.add_text(stemmed, line);
+            document.add_text(folded, line);
+            let heading: String = lines[(n * 7) % lines.len()].chars().take(20).collect();
+            document.add_text(title, heading);
+            for (name, holds) in [
+                ("third", n % 3 == 0),
+                ("sparse", n % 397 == 0),
+                ("stretch", (10_000..10_300).contains(&n)),
+                ("gone", n % 11 == 0),
+            ] {
+                if holds {
+                    document.add_text(group, name);
+                }
+            }
+            writer.add_document(document).unwrap();
+            if n == DOCUMENTS / 3 {
+                writer.commit().unwrap();
+            }
+        }
+        writer.delete_term(Term::from_field_text(group, "gone"));
+        writer.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        assert_eq!(searcher.segment_readers().len(), 2);
+
+        let analyze = |analyzer: &str, text: &str| -> Vec<String> {
+            let mut analyzer = index.tokenizers().get(analyzer).unwrap();
+            let mut stream = analyzer.token_stream(text);
+            let mut tokens = Vec::new();
+            while stream.advance() {
+                tokens.push(stream.token().text.clone());
+            }
+            tokens
+        };
+        let mut words: Vec<String> = Vec::new();
+        for line in lines.iter().step_by(lines.len() / 40) {
+            words.extend(analyze(crate::analysis::PLAIN, line).into_iter().take(3));
+        }
+        words.extend(["the".into(), "qqqq".into()]);
+        let cache = Arc::new(FilterCache::default());
+        let group_term = |name: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(Term::from_field_text(group, name), IndexRecordOption::Basic))
+        };
+        let mut compared = 0;
+        for word in &words {
+            let mut terms = Vec::new();
+            let stem_en = crate::analysis::stemmed_analyzer_name("en");
+            for (field, analyzer, boost) in [
+                (stemmed, stem_en.as_str(), 1.0),
+                (title, crate::analysis::FOLDED, 2.0),
+                (folded, crate::analysis::FOLDED, 0.5),
+            ] {
+                if let [token] = analyze(analyzer, word).as_slice() {
+                    terms.push((Term::from_field_text(field, token), boost));
+                }
+            }
+            let boolean = || -> Box<dyn Query> {
+                Box::new(BooleanQuery::new(
+                    terms
+                        .iter()
+                        .map(|(term, boost)| {
+                            let query: Box<dyn Query> =
+                                Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs));
+                            let query: Box<dyn Query> =
+                                if *boost == 1.0 { query } else { Box::new(BoostQuery::new(query, *boost)) };
+                            (Occur::Should, query)
+                        })
+                        .collect(),
+                ))
+            };
+            let any = || -> Box<dyn Query> { Box::new(AnyTerm::new(terms.clone())) };
+            let ranked = (Count, TopDocs::with_limit(20_000).order_by_score());
+            let expected = searcher.search(boolean().as_ref(), &ranked).unwrap();
+            assert_eq!(searcher.search(any().as_ref(), &ranked).unwrap(), expected, "{word}");
+            for filters in [vec!["third"], vec!["sparse"], vec!["stretch"], vec!["third", "stretch"]] {
+                let mut plain: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, boolean())];
+                for name in &filters {
+                    plain.push((Occur::Must, Box::new(ConstScoreQuery::new(group_term(name), 0.0))));
+                }
+                let plain = BooleanQuery::new(plain);
+                let cached =
+                    || filters.iter().map(|name| (format!("group:{name}"), group_term(name))).collect();
+                let filtered = Filtered::new(any(), cached(), &cache);
+                let expected = searcher.search(&plain, &ranked).unwrap();
+                assert_eq!(searcher.search(&filtered, &ranked).unwrap(), expected, "{word} {filters:?}");
+                // Counted without scores.
+                assert_eq!(searcher.search(&filtered, &Count).unwrap(), expected.0, "{word} {filters:?}");
+                compared += usize::from(expected.0 > 0);
+            }
+        }
+        assert!(compared > 100, "only {compared} searches matched anything");
+    }
+}
