@@ -351,7 +351,9 @@ fn walk_in_windows(
     const WORDS: usize = (WINDOW / 64) as usize;
     let mut passing = [0u64; WORDS];
     let mut found = [0u64; WORDS];
-    let mut scores = vec![0.0 as Score; WINDOW as usize];
+    // On the stack: a 16 KB allocation per search made glibc consolidate its free lists each
+    // time (`malloc_consolidate` was 3 % of the search page's time).
+    let mut scores = [0.0 as Score; WINDOW as usize];
     while let Some(first) = terms.iter().map(TermPostings::doc).min() {
         if first == TERMINATED {
             break;
