@@ -244,7 +244,7 @@ mod tests {
     /// fields with three boosts match and score exactly as tantivy's boolean query of boosted
     /// term queries does: alone, and under filters dense, sparse (the filter leads) and
     /// clustered in one stretch of documents (windows without any are skipped), counted with and
-    /// without scores.
+    /// without scores; and two words together, where each word's union is skipped through.
     #[test]
     fn matches_and_scores_as_a_boolean_query_of_terms_alone_and_under_filters() {
         let mut builder = Schema::builder();
@@ -312,6 +312,7 @@ mod tests {
             Box::new(TermQuery::new(Term::from_field_text(group, name), IndexRecordOption::Basic))
         };
         let mut compared = 0;
+        let mut every_word = Vec::new();
         for word in &words {
             let mut terms = Vec::new();
             let stem_en = crate::analysis::stemmed_analyzer_name("en");
@@ -324,20 +325,7 @@ mod tests {
                     terms.push((Term::from_field_text(field, token), boost));
                 }
             }
-            let boolean = || -> Box<dyn Query> {
-                Box::new(BooleanQuery::new(
-                    terms
-                        .iter()
-                        .map(|(term, boost)| {
-                            let query: Box<dyn Query> =
-                                Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs));
-                            let query: Box<dyn Query> =
-                                if *boost == 1.0 { query } else { Box::new(BoostQuery::new(query, *boost)) };
-                            (Occur::Should, query)
-                        })
-                        .collect(),
-                ))
-            };
+            let boolean = || boolean_of(&terms);
             let any = || -> Box<dyn Query> { Box::new(AnyTerm::new(terms.clone())) };
             let ranked = (Count, TopDocs::with_limit(20_000).order_by_score());
             let expected = searcher.search(boolean().as_ref(), &ranked).unwrap();
@@ -357,7 +345,39 @@ mod tests {
                 assert_eq!(searcher.search(&filtered, &Count).unwrap(), expected.0, "{word} {filters:?}");
                 compared += usize::from(expected.0 > 0);
             }
+            every_word.push(terms);
         }
         assert!(compared > 100, "only {compared} searches matched anything");
+        // Two words together: the union is skipped through by the other word (`seek`).
+        let mut together = 0;
+        for pair in every_word.windows(2) {
+            let both = |first: Box<dyn Query>, second: Box<dyn Query>| {
+                BooleanQuery::new(vec![(Occur::Must, first), (Occur::Must, second)])
+            };
+            let ranked = (Count, TopDocs::with_limit(20_000).order_by_score());
+            let expected =
+                searcher.search(&both(boolean_of(&pair[0]), boolean_of(&pair[1])), &ranked).unwrap();
+            let any = |terms: &[(Term, Score)]| -> Box<dyn Query> { Box::new(AnyTerm::new(terms.to_vec())) };
+            let found = searcher.search(&both(any(&pair[0]), any(&pair[1])), &ranked).unwrap();
+            assert_eq!(found, expected, "{pair:?}");
+            together += usize::from(expected.0 > 0);
+        }
+        assert!(together > 20, "only {together} pairs matched anything");
+    }
+
+    /// tantivy's boolean query of the boosted term queries.
+    fn boolean_of(terms: &[(Term, Score)]) -> Box<dyn Query> {
+        Box::new(BooleanQuery::new(
+            terms
+                .iter()
+                .map(|(term, boost)| {
+                    let query: Box<dyn Query> =
+                        Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs));
+                    let query: Box<dyn Query> =
+                        if *boost == 1.0 { query } else { Box::new(BoostQuery::new(query, *boost)) };
+                    (Occur::Should, query)
+                })
+                .collect(),
+        ))
     }
 }

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use tantivy::index::SegmentId;
 use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::schema::Schema;
 use tantivy::{DocId, DocSet, Score, SeekDangerResult, SegmentReader, TERMINATED};
 
 use crate::any_term::{AnyTerm, AnyTermWeight, TermPostings};
@@ -121,7 +122,7 @@ impl FilterCache {
 #[derive(Debug)]
 pub(crate) struct Filtered {
     inner: Box<dyn Query>,
-    filters: Vec<(String, Box<dyn Query>)>,
+    filters: Arc<[(String, Box<dyn Query>)]>,
     cache: Arc<FilterCache>,
 }
 
@@ -129,7 +130,7 @@ impl Clone for Filtered {
     fn clone(&self) -> Self {
         Self {
             inner: self.inner.box_clone(),
-            filters: self.filters.iter().map(|(key, query)| (key.clone(), query.box_clone())).collect(),
+            filters: Arc::clone(&self.filters),
             cache: Arc::clone(&self.cache),
         }
     }
@@ -141,32 +142,28 @@ impl Filtered {
         filters: Vec<(String, Box<dyn Query>)>,
         cache: &Arc<FilterCache>,
     ) -> Self {
-        Self { inner, filters, cache: Arc::clone(cache) }
+        Self { inner, filters: filters.into(), cache: Arc::clone(cache) }
     }
 }
 
 impl Query for Filtered {
     fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        let disabled = match enable_scoring.searcher() {
-            Some(searcher) => EnableScoring::disabled_from_searcher(searcher),
-            None => EnableScoring::disabled_from_schema(enable_scoring.schema()),
-        };
-        let filters = self
-            .filters
-            .iter()
-            .map(|(key, query)| Ok((key.clone(), query.weight(disabled)?)))
-            .collect::<tantivy::Result<Vec<_>>>()?;
         // One word alone is walked with the filters (see `FilteredWeight::for_each`).
         let inner = match self.inner.downcast_ref::<AnyTerm>() {
             Some(word) => Inner::Word(word.any_term_weight(enable_scoring)?),
             None => Inner::Other(self.inner.weight(enable_scoring)?),
         };
-        Ok(Box::new(FilteredWeight { inner, filters, cache: Arc::clone(&self.cache) }))
+        Ok(Box::new(FilteredWeight {
+            inner,
+            filters: Arc::clone(&self.filters),
+            schema: enable_scoring.schema().clone(),
+            cache: Arc::clone(&self.cache),
+        }))
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a tantivy::Term, bool)) {
         self.inner.query_terms(visitor);
-        for (_, filter) in &self.filters {
+        for (_, filter) in self.filters.iter() {
             filter.query_terms(visitor);
         }
     }
@@ -177,7 +174,10 @@ const FILTER_LEADS_BELOW: u64 = 8;
 
 struct FilteredWeight {
     inner: Inner,
-    filters: Vec<(String, Box<dyn Weight>)>,
+    /// The filters' queries: weighed only for a segment whose bits are not cached yet (most
+    /// searches weigh none, which spares a dictionary lookup and an allocation per filter).
+    filters: Arc<[(String, Box<dyn Query>)]>,
+    schema: Schema,
     cache: Arc<FilterCache>,
 }
 
@@ -229,12 +229,13 @@ impl FilteredWeight {
     fn bits(&self, reader: &SegmentReader) -> tantivy::Result<Vec<Arc<Bits>>> {
         let segment = reader.segment_id();
         let mut all = Vec::with_capacity(self.filters.len());
-        for (key, weight) in &self.filters {
+        for (key, query) in self.filters.iter() {
             if let Some(bits) = self.cache.get(segment, key) {
                 all.push(bits);
                 continue;
             }
             let mut bits = Bits::with_max_doc(reader.max_doc());
+            let weight = query.weight(EnableScoring::disabled_from_schema(&self.schema))?;
             let mut scorer = weight.scorer(reader, 1.0)?;
             let mut doc = scorer.doc();
             while doc != TERMINATED {
