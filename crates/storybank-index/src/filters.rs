@@ -207,23 +207,23 @@ impl FilteredWeight {
             .is_some_and(|fewest| fewest.saturating_mul(FILTER_LEADS_BELOW) < words_cost)
     }
 
-    /// One word's matches that the filters let through, when the words lead: `None` when a
-    /// filter leads instead (the scorer intersects then).
+    /// Hands on one word's matches that the filters let through, when the words lead; `false`
+    /// (and nothing handed on) for other queries, or when a filter leads (the scorer intersects).
     fn walk_word(
         &self,
         reader: &SegmentReader,
         callback: &mut dyn FnMut(DocId, Score),
-    ) -> tantivy::Result<Option<()>> {
+    ) -> tantivy::Result<bool> {
         let Inner::Word(word) = &self.inner else {
-            return Ok(None);
+            return Ok(false);
         };
         let bits = self.bits(reader)?;
         let terms = word.term_scorers(reader, 1.0)?;
         if bits.is_empty() || Self::filter_leads(&bits, terms.iter().map(TermPostings::cost).sum()) {
-            return Ok(None);
+            return Ok(false);
         }
         walk_in_windows(terms, &bits, word.scoring(), callback);
-        Ok(Some(()))
+        Ok(true)
     }
 
     fn bits(&self, reader: &SegmentReader) -> tantivy::Result<Vec<Arc<Bits>>> {
@@ -281,7 +281,7 @@ impl Weight for FilteredWeight {
         reader: &SegmentReader,
         callback: &mut dyn FnMut(DocId, Score),
     ) -> tantivy::Result<()> {
-        if self.walk_word(reader, callback)?.is_some() {
+        if self.walk_word(reader, callback)? {
             return Ok(());
         }
         let mut scorer = self.scorer(reader, 1.0)?;
@@ -299,30 +299,24 @@ impl Weight for FilteredWeight {
         callback: &mut dyn FnMut(&[DocId]),
     ) -> tantivy::Result<()> {
         let mut buffer = Vec::with_capacity(BUFFER);
-        let mut flush = |buffer: &mut Vec<DocId>| {
-            if !buffer.is_empty() {
-                callback(buffer);
+        let mut push = |doc: DocId| {
+            buffer.push(doc);
+            if buffer.len() == BUFFER {
+                callback(&buffer);
                 buffer.clear();
             }
         };
-        let walked = self.walk_word(reader, &mut |doc, _| {
-            buffer.push(doc);
-            if buffer.len() == BUFFER {
-                flush(&mut buffer);
-            }
-        })?;
-        if walked.is_none() {
+        if !self.walk_word(reader, &mut |doc, _| push(doc))? {
             let mut scorer = self.scorer(reader, 1.0)?;
             let mut doc = scorer.doc();
             while doc != TERMINATED {
-                buffer.push(doc);
-                if buffer.len() == BUFFER {
-                    flush(&mut buffer);
-                }
+                push(doc);
                 doc = scorer.advance();
             }
         }
-        flush(&mut buffer);
+        if !buffer.is_empty() {
+            callback(&buffer);
+        }
         Ok(())
     }
 }
