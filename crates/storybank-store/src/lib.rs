@@ -211,6 +211,26 @@ mod tests {
     }
 
     #[test]
+    fn a_store_made_with_smaller_pages_keeps_them_and_works() {
+        // A data directory from before 16 KB pages: SQLite cannot change a WAL database's page
+        // size without a VACUUM, so opening it must neither fail nor try to.
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let old = Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+            old.pragma_update(None, "page_size", 4096).unwrap();
+            old.pragma_update(None, "journal_mode", "WAL").unwrap();
+            old.execute_batch("CREATE TABLE before_upgrade (x INTEGER)").unwrap();
+        }
+        let original = story('a', "a.md", StoryContent::Text { body: "one ".repeat(5_000) });
+        Store::open(dir.path()).unwrap().insert_stories(std::slice::from_ref(&original), true).unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let page_size: i64 = store.connection.query_row("PRAGMA page_size", [], |row| row.get(0)).unwrap();
+        assert_eq!(page_size, 4096);
+        let read = store.story(original.id).unwrap().expect("the story is stored");
+        assert!(read.content == original.content, "its long text reads back as written");
+    }
+
+    #[test]
     fn reopening_keeps_stories_and_schema() {
         let dir = tempfile::tempdir().unwrap();
         let original = story('a', "a.md", StoryContent::Text { body: "one".into() });
