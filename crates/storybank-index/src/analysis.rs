@@ -130,19 +130,21 @@ impl<T: TokenStream> TokenStream for StemmingTokenStream<T> {
     }
 }
 
+/// The tokens the analyzer `analyzer` of `index` makes of `text` (for tests).
+#[cfg(test)]
+pub(crate) fn tokens(index: &Index, analyzer: &str, text: &str) -> Vec<String> {
+    let mut analyzer = index.tokenizers().get(analyzer).expect("a registered analyzer");
+    let mut stream = analyzer.token_stream(text);
+    let mut out = Vec::new();
+    while stream.advance() {
+        out.push(stream.token().text.clone());
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn tokens(index: &Index, analyzer: &str, text: &str) -> Vec<String> {
-        let mut analyzer = index.tokenizers().get(analyzer).unwrap();
-        let mut stream = analyzer.token_stream(text);
-        let mut out = Vec::new();
-        while stream.advance() {
-            out.push(stream.token().text.clone());
-        }
-        out
-    }
 
     #[test]
     fn every_language_stems_its_inflections_together() {

@@ -293,15 +293,7 @@ mod tests {
         let searcher = index.reader().unwrap().searcher();
         assert_eq!(searcher.segment_readers().len(), 2);
 
-        let analyze = |analyzer: &str, text: &str| -> Vec<String> {
-            let mut analyzer = index.tokenizers().get(analyzer).unwrap();
-            let mut stream = analyzer.token_stream(text);
-            let mut tokens = Vec::new();
-            while stream.advance() {
-                tokens.push(stream.token().text.clone());
-            }
-            tokens
-        };
+        let analyze = |analyzer: &str, text: &str| crate::analysis::tokens(&index, analyzer, text);
         let mut words: Vec<String> = Vec::new();
         for line in lines.iter().step_by(lines.len() / 40) {
             words.extend(analyze(crate::analysis::PLAIN, line).into_iter().take(3));
