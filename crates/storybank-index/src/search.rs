@@ -757,18 +757,57 @@ fn window_at_token(text: &str, position: u32) -> Option<&str> {
 
 /// The byte offset of the token at `position`, counting tokens as tantivy's `SimpleTokenizer`
 /// does (maximal runs of alphanumeric characters, numbered from 0).
+///
+/// A search page looks for 20 hits' runs of words, often thousands of bytes into each text, and
+/// reading it a character at a time took 6 % of the page. So eight ASCII bytes at a time become a
+/// mask of which are alphanumeric, whose token starts are counted at once; the two-byte Latin
+/// letters of the archive's languages (U+00C0 to U+017F, all letters but `×` and `÷`) are
+/// classified from their bytes, and any other character is decoded.
 fn token_offset(text: &str, position: u32) -> Option<usize> {
+    let bytes = text.as_bytes();
     let mut count = 0u32;
     let mut in_token = false;
-    for (offset, c) in text.char_indices() {
-        let alphanumeric = if c.is_ascii() { c.is_ascii_alphanumeric() } else { c.is_alphanumeric() };
-        if alphanumeric && !in_token {
-            if count == position {
-                return Some(offset);
+    let mut at = 0;
+    while at < bytes.len() {
+        if let Some(chunk) = bytes.get(at..at + 8)
+            && chunk.is_ascii()
+        {
+            let mask =
+                chunk.iter().rev().fold(0u8, |mask, byte| mask << 1 | u8::from(byte.is_ascii_alphanumeric()));
+            let starts = mask & !(mask << 1 | u8::from(in_token));
+            let counted = count + starts.count_ones();
+            if counted > position {
+                // The start wanted is the (position - count)th set bit of `starts`.
+                let mut starts = starts;
+                for _ in count..position {
+                    starts &= starts - 1;
+                }
+                return Some(at + starts.trailing_zeros() as usize);
             }
-            count += 1;
+            count = counted;
+            in_token = mask & 0x80 != 0;
+            at += 8;
+            continue;
+        }
+        let byte = bytes[at];
+        let (alphanumeric, width) = match byte {
+            0..0x80 => (byte.is_ascii_alphanumeric(), 1),
+            // U+00C0 to U+00FF: letters, but for U+00D7 `×` and U+00F7 `÷`.
+            0xC3 => (!matches!(bytes.get(at + 1), Some(0x97 | 0xB7)), 2),
+            // U+0100 to U+017F (Latin Extended-A): letters.
+            0xC4 | 0xC5 => (true, 2),
+            _ => {
+                let c = text[at..].chars().next()?;
+                (c.is_alphanumeric(), c.len_utf8())
+            }
+        };
+        // Counted without a branch per word start (they come every few bytes, unpredictably).
+        count += u32::from(alphanumeric & !in_token);
+        if count > position {
+            return Some(at);
         }
         in_token = alphanumeric;
+        at += width;
     }
     None
 }
@@ -831,6 +870,12 @@ mod window_tests {
             ("Hämeenlinna's öö x", 1, Some(13)),
             ("Hämeenlinna's öö x", 2, Some(15)),
             ("a1b2 c", 1, Some(5)),
+            ("2×3 ÷ x", 1, Some(3)),
+            ("2×3 ÷ x", 2, Some(8)),
+            ("ŁÓDŹ żółć ß", 2, Some(17)),
+            ("Ωμέγα — 東京 ٣ 🙂 z", 1, Some(15)),
+            ("Ωμέγα — 東京 ٣ 🙂 z", 2, Some(22)),
+            ("Ωμέγα — 東京 ٣ 🙂 z", 3, Some(30)),
             ("one two", 2, None),
             ("", 0, None),
         ] {
@@ -840,14 +885,24 @@ mod window_tests {
         let mut tokenizer = tantivy::tokenizer::SimpleTokenizer::default();
         let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../stories-sample/stories");
         let mut checked = 0;
+        let mut check = |text: &str| {
+            let mut stream = tantivy::tokenizer::Tokenizer::token_stream(&mut tokenizer, text);
+            while let Some(token) = tantivy::tokenizer::TokenStream::next(&mut stream) {
+                assert_eq!(token_offset(text, token.position as u32), Some(token.offset_from), "{text:?}");
+                checked += 1;
+            }
+        };
+        // Every character from U+0080 to U+07FF, and some beyond, between ASCII words.
+        let chars: String = (0x80..0x800u32)
+            .chain([0x2014, 0x3000, 0x6771, 0xFF10, 0x1F642, 0x1D7CE])
+            .filter_map(char::from_u32)
+            .flat_map(|c| [c, 'a', ' ', c, c, '.', '1'])
+            .collect();
+        check(&chars);
         for language in std::fs::read_dir(sample).unwrap().flatten() {
             for file in std::fs::read_dir(language.path()).unwrap().flatten() {
                 let Ok(text) = std::fs::read_to_string(file.path()) else { continue };
-                let mut stream = tantivy::tokenizer::Tokenizer::token_stream(&mut tokenizer, &text);
-                while let Some(token) = tantivy::tokenizer::TokenStream::next(&mut stream) {
-                    assert_eq!(token_offset(&text, token.position as u32), Some(token.offset_from));
-                    checked += 1;
-                }
+                check(&text);
             }
         }
         assert!(checked > 10_000, "{checked} tokens checked");
