@@ -231,6 +231,31 @@ mod tests {
     }
 
     #[test]
+    fn a_body_must_be_text_to_be_read() {
+        // (what the body column holds) -> read back as it was, or an error (never a panic)
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let original = story('a', "a.md", StoryContent::Text { body: "Hämeenlinnan asunnot. ".repeat(400) });
+        store.insert_stories(std::slice::from_ref(&original), true).unwrap();
+        assert!(store.story(original.id).unwrap().unwrap().content == original.content);
+        let id = original.id.to_string();
+        for (value, readable) in [
+            ("'Łódź, żółć'", true),
+            ("CAST(x'48C3A46D' AS TEXT)", true),
+            ("CAST(x'48C328' AS TEXT)", false),
+            ("x'48C3A46D'", false),
+        ] {
+            store
+                .connection
+                .execute(&format!("UPDATE stories SET body = {value} WHERE id = ?1"), [&id])
+                .unwrap();
+            let read = store.story(original.id);
+            assert_eq!(read.is_ok(), readable, "{value}: {read:?}");
+            assert_eq!(store.stories(&[original.id]).is_ok(), readable, "{value}");
+        }
+    }
+
+    #[test]
     fn reopening_keeps_stories_and_schema() {
         let dir = tempfile::tempdir().unwrap();
         let original = story('a', "a.md", StoryContent::Text { body: "one".into() });
