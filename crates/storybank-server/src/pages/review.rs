@@ -49,6 +49,20 @@ impl Params {
         }
         Self(pairs)
     }
+    /// `toggled(key, value).href(path)` for many `key=value` at once (a page's facet links): the
+    /// parameters kept are encoded once, not once per link.
+    fn toggle_hrefs<'a>(&'a self, path: &'a str) -> impl Fn(&str, &str) -> String + 'a {
+        let kept: Vec<&(String, String)> =
+            self.0.iter().filter(|(k, _)| k != "page" && k != "done").collect();
+        let base = serde_urlencoded::to_string(&kept).unwrap_or_default();
+        move |key, value| {
+            if self.has(key, value) {
+                return self.toggled(key, value).href(path);
+            }
+            let pair = serde_urlencoded::to_string([(key, value)]).unwrap_or_default();
+            if base.is_empty() { format!("{path}?{pair}") } else { format!("{path}?{base}&{pair}") }
+        }
+    }
     /// These parameters with `key` set to `value` (replacing it).
     fn with(&self, key: &str, value: &str) -> Self {
         let mut pairs: Vec<(String, String)> =
@@ -241,13 +255,14 @@ pub async fn queue(
         })
         .collect();
     let with_queue = params.with("queue", &current);
+    let toggle_href = with_queue.toggle_hrefs("/review");
     let languages = response
         .facets
         .languages
         .iter()
         .map(|facet| FacetLink {
             label: language_name(&facet.value),
-            href: with_queue.toggled("lang", &facet.value).href("/review"),
+            href: toggle_href("lang", &facet.value),
             count: facet.count,
             active: params.has("lang", &facet.value),
             depth: 0,
@@ -256,7 +271,7 @@ pub async fn queue(
     let reporters = reporters
         .into_iter()
         .map(|(name, count)| FacetLink {
-            href: with_queue.toggled("reporter", &name).href("/review"),
+            href: toggle_href("reporter", &name),
             active: params.has("reporter", &name),
             label: name,
             count,
@@ -316,9 +331,10 @@ pub async fn search(
         targets,
     });
     let labels: HashMap<String, String> = themes.into_iter().map(|t| (t.path.to_string(), t.label)).collect();
+    let toggle_href = params.toggle_hrefs("/search");
     let facet = |key: &str, value: &str, label: String, count: u64, depth: usize| FacetLink {
         label,
-        href: params.toggled(key, value).href("/search"),
+        href: toggle_href(key, value),
         count,
         active: params.has(key, value),
         depth,
@@ -386,4 +402,37 @@ pub async fn search(
         error,
     };
     ok(&page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn facet_links_toggle_one_filter_and_go_back_to_page_one() {
+        let params = |pairs: &[(&str, &str)]| {
+            Params(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect())
+        };
+        // (parameters, key, value) -> the link
+        for (pairs, key, value, expected) in [
+            (vec![], "theme", "housing", "/search?theme=housing"),
+            (vec![("q", "bus")], "lang", "fi", "/search?q=bus&lang=fi"),
+            (vec![("q", "bus"), ("page", "3"), ("done", "saved")], "form", "text", "/search?q=bus&form=text"),
+            (vec![("q", "bus"), ("lang", "fi")], "lang", "fi", "/search?q=bus"),
+            (vec![("lang", "fi"), ("page", "2")], "lang", "fi", "/search"),
+            (vec![("lang", "fi")], "lang", "sv", "/search?lang=fi&lang=sv"),
+            (
+                vec![("q", "a&b=c d")],
+                "theme",
+                "health/mental-health",
+                "/search?q=a%26b%3Dc+d&theme=health%2Fmental-health",
+            ),
+            (vec![("q", "ä")], "reporter", "Łucja & co", "/search?q=%C3%A4&reporter=%C5%81ucja+%26+co"),
+        ] {
+            let params = params(&pairs);
+            let href = params.toggle_hrefs("/search")(key, value);
+            assert_eq!(href, expected, "{pairs:?} {key}={value}");
+            assert_eq!(href, params.toggled(key, value).href("/search"), "the same as one toggle");
+        }
+    }
 }
