@@ -177,6 +177,68 @@ mod tests {
     }
 
     #[test]
+    fn many_stories_read_back_in_the_order_asked_with_their_parts_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let cue = |text: &str, speaker: &str| {
+            Cue::new(None, None, Some(Speaker::parse(speaker).unwrap()), text.into()).unwrap()
+        };
+        let mut originals = Vec::new();
+        for (digit, themes, tags, warnings, cues) in [
+            (
+                'a',
+                vec!["work", "health/waiting-times", "health"],
+                vec!["gp", "bus", "sote"],
+                vec!["z first", "a second"],
+                3,
+            ),
+            ('b', vec![], vec![], vec![], 12),
+            ('c', vec!["housing/affordability"], vec!["rent"], vec!["only"], 0),
+        ] {
+            let content = if cues == 0 {
+                StoryContent::Text { body: "Vuokra nousi taas.".into() }
+            } else {
+                // Twelve cues: their positions sort differently as numbers and as text.
+                let cues =
+                    (0..cues).map(|n| cue(&format!("cue {n}"), if n % 2 == 0 { "Aino" } else { "Bo" }));
+                StoryContent::Transcript { cues: cues.collect() }
+            };
+            let mut story = story(digit, &format!("{digit}.md"), content);
+            let mut themes: Vec<_> = themes.into_iter().map(|t| ThemePath::parse(t).unwrap()).collect();
+            themes.sort();
+            story.details.themes = themes;
+            let mut tags: Vec<_> = tags.into_iter().map(|t| Tag::parse(t).unwrap()).collect();
+            tags.sort();
+            story.details.tags = tags;
+            story.ingest_warnings = warnings.into_iter().map(String::from).collect();
+            originals.push(story);
+        }
+        store.insert_stories(&originals, true).unwrap();
+        let [a, b, c] = [&originals[0], &originals[1], &originals[2]];
+        // ids asked -> stories read, in that order
+        for (asked, expected) in [
+            (vec![c.id, a.id, b.id], vec![c, a, b]),
+            (vec![b.id, StoryId::new(), b.id, a.id], vec![b, a]),
+            (vec![StoryId::new()], vec![]),
+            (vec![], vec![]),
+        ] {
+            let read: Vec<Story> = store
+                .stories(&asked)
+                .unwrap()
+                .into_iter()
+                .map(|mut story| {
+                    // Times are stored to the microsecond.
+                    let original = originals.iter().find(|o| o.id == story.id).unwrap();
+                    story.created_at = original.created_at;
+                    story.updated_at = original.updated_at;
+                    story
+                })
+                .collect();
+            assert_eq!(read, expected.into_iter().cloned().collect::<Vec<_>>(), "{asked:?}");
+        }
+    }
+
+    #[test]
     fn duplicates_and_changed_sources_are_not_stored() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(dir.path()).unwrap();

@@ -75,7 +75,8 @@ impl Store {
         Ok(self.stories(&[id])?.pop())
     }
 
-    /// Stories by id, in the order asked, skipping ids that are not stored. Five queries whatever
+    /// Stories by id, in the order asked, skipping ids that are not stored (an id asked twice is
+    /// read once). Five queries whatever
     /// the number of stories (their rows, themes, tags, warnings and cues), not five per story.
     pub fn stories(&self, ids: &[StoryId]) -> Result<Vec<Story>, StoreError> {
         if ids.is_empty() {
@@ -83,18 +84,31 @@ impl Store {
         }
         // The ids as a JSON array, for `json_each` (UUIDs need no escaping): one cached statement
         // serves any number of ids.
-        let list = format!("[{}]", ids.iter().map(|id| format!("\"{id}\"")).collect::<Vec<_>>().join(","));
+        // Each id once (a row per id in the list below), in order (neighbouring keys are found
+        // down the same index pages).
+        let mut unique = ids.to_vec();
+        unique.sort_unstable();
+        unique.dedup();
+        let list = format!("[{}]", unique.iter().map(|id| format!("\"{id}\"")).collect::<Vec<_>>().join(","));
         let mut statement = self.connection.prepare_cached(&stories_query())?;
         let rows = statement.query_map([&list], StoryRow::read)?.collect::<Result<Vec<_>, _>>()?;
         if rows.is_empty() {
             return Ok(Vec::new());
         }
         let mut parts: HashMap<String, Parts> = HashMap::with_capacity(rows.len());
-        let of = "WHERE story_id IN (SELECT value FROM json_each(?1))";
+        // Each table is searched once per id, in the list's order (not via `IN (SELECT ...)`,
+        // which first copies the list into a temporary index); rows come out in key order within
+        // each story, and are put in order below rather than sorted by SQLite.
+        let of = "FROM json_each(?1) j CROSS JOIN";
         for (sql, slot) in [
-            (format!("SELECT story_id, theme FROM story_themes {of} ORDER BY story_id, theme"), 0),
-            (format!("SELECT story_id, tag FROM story_tags {of} ORDER BY story_id, tag"), 1),
-            (format!("SELECT story_id, message FROM story_warnings {of} ORDER BY story_id, position"), 2),
+            (format!("SELECT t.story_id, t.theme, 0 {of} story_themes t WHERE t.story_id = j.value"), 0),
+            (format!("SELECT t.story_id, t.tag, 0 {of} story_tags t WHERE t.story_id = j.value"), 1),
+            (
+                format!(
+                    "SELECT t.story_id, t.message, t.position {of} story_warnings t WHERE t.story_id = j.value"
+                ),
+                2,
+            ),
         ] {
             let mut statement = self.connection.prepare_cached(&sql)?;
             let mut found = statement.query([&list])?;
@@ -105,18 +119,19 @@ impl Store {
                     1 => &mut entry.tags,
                     _ => &mut entry.warnings,
                 };
-                list.push(row.get(1)?);
+                list.push((row.get(2)?, row.get(1)?));
             }
         }
         if rows.iter().any(|row| row.form == Form::Transcript.as_str()) {
             let mut statement = self.connection.prepare_cached(&format!(
-                "SELECT start_ms, end_ms, speaker, text, story_id FROM story_cues {of} ORDER BY story_id, position"
+                "SELECT t.start_ms, t.end_ms, t.speaker, t.text, t.story_id, t.position {of} story_cues t \
+                 WHERE t.story_id = j.value"
             ))?;
             let mut found = statement.query([&list])?;
             while let Some(row) = found.next()? {
                 let id: String = row.get(4)?;
                 let cue = rows::cue(&Columns { id: &id }, row)?;
-                parts.entry(id).or_default().cues.push(cue);
+                parts.entry(id).or_default().cues.push((row.get(5)?, cue));
             }
         }
         let mut stories: HashMap<StoryId, Story> = HashMap::with_capacity(rows.len());
@@ -245,16 +260,23 @@ impl Store {
 
 /// The `stories` rows of the ids in `?1`, a JSON array.
 pub(crate) fn stories_query() -> String {
-    format!("SELECT {STORY_COLUMNS} FROM {STORY_FROM} WHERE s.id IN (SELECT value FROM json_each(?1))")
+    format!("SELECT {STORY_COLUMNS} FROM json_each(?1) j CROSS JOIN {STORY_FROM} WHERE s.id = j.value")
 }
 
-/// A story's rows from the tables beside `stories`, in order.
+/// A story's rows from the tables beside `stories`, each with its position (0 for themes and
+/// tags, which are ordered by value), in the order read.
 #[derive(Debug, Default)]
 struct Parts {
-    themes: Vec<String>,
-    tags: Vec<String>,
-    warnings: Vec<String>,
-    cues: Vec<storybank_domain::Cue>,
+    themes: Vec<(i64, String)>,
+    tags: Vec<(i64, String)>,
+    warnings: Vec<(i64, String)>,
+    cues: Vec<(i64, storybank_domain::Cue)>,
+}
+
+/// Values by position, then by value: the order they are stored in.
+fn in_order<T: Ord>(mut values: Vec<(i64, T)>) -> impl Iterator<Item = T> {
+    values.sort_unstable();
+    values.into_iter().map(|(_, value)| value)
 }
 
 fn assemble(row: StoryRow, parts: Parts) -> Result<Story, StoreError> {
@@ -263,7 +285,11 @@ fn assemble(row: StoryRow, parts: Parts) -> Result<Story, StoreError> {
     let columns = Columns { id: &id_text };
     let content = match row.form {
         Form::Text => StoryContent::Text { body: row.body.unwrap_or_default() },
-        Form::Transcript => StoryContent::Transcript { cues: parts.cues },
+        Form::Transcript => {
+            let mut cues = parts.cues;
+            cues.sort_by_key(|(position, _)| *position);
+            StoryContent::Transcript { cues: cues.into_iter().map(|(_, cue)| cue).collect() }
+        }
         Form::Image => StoryContent::Image {
             caption: row.body.unwrap_or_default(),
             alt_text: row.alt_text,
@@ -272,8 +298,8 @@ fn assemble(row: StoryRow, parts: Parts) -> Result<Story, StoreError> {
         },
     };
     let details = StoryDetails {
-        themes: parts.themes.iter().map(|raw| rows::theme(&columns, raw)).collect::<Result<_, _>>()?,
-        tags: parts.tags.iter().map(|raw| rows::tag(&columns, raw)).collect::<Result<_, _>>()?,
+        themes: in_order(parts.themes).map(|raw| rows::theme(&columns, &raw)).collect::<Result<_, _>>()?,
+        tags: in_order(parts.tags).map(|raw| rows::tag(&columns, &raw)).collect::<Result<_, _>>()?,
         ..row.details
     };
     Ok(Story {
@@ -283,7 +309,7 @@ fn assemble(row: StoryRow, parts: Parts) -> Result<Story, StoreError> {
         status: row.status,
         provenance: row.provenance,
         content_hash: row.content_hash,
-        ingest_warnings: parts.warnings,
+        ingest_warnings: in_order(parts.warnings).collect(),
         created_at: row.created_at,
         updated_at: row.updated_at,
     })
