@@ -115,14 +115,19 @@ pub fn run(vocabulary: &Vocabulary, data: &Path) -> Result<()> {
             session.token
         ),
     )?;
+    let cpu_before = cpu_seconds(server.0.id());
     let output = Command::new("wrk")
         .args(["-t2", &format!("-c{CONNECTIONS}"), &format!("-d{SECONDS}s"), "--latency", "-s"])
         .arg(&script)
         .arg(format!("http://127.0.0.1:{port}/"))
         .output()
         .context("running wrk")?;
+    let cpu = cpu_before.zip(cpu_seconds(server.0.id())).map(|(before, after)| after - before);
     drop(server);
     let text = String::from_utf8_lossy(&output.stdout);
+    // "123456 requests in 20.00s, ..."
+    let requests =
+        text.lines().find_map(|line| line.trim().split_once(" requests in ")?.0.parse::<f64>().ok());
     let requests_per_second = field(&text, "Requests/sec:").unwrap_or("?");
     let p99 = field(&text, "99%").unwrap_or("?");
     let p50 = field(&text, "50%").unwrap_or("?");
@@ -137,5 +142,24 @@ pub fn run(vocabulary: &Vocabulary, data: &Path) -> Result<()> {
          {requests_per_second} requests/s, p50 {p50}, p99 {p99}, errors: {}",
         if errors.is_empty() { "none".to_owned() } else { errors }
     );
+    // Less moved by this VM's swings than requests/s: the work done per request, whatever else
+    // runs (wrk itself shares the two cores).
+    if let (Some(cpu), Some(requests)) = (cpu, requests.filter(|n| *n > 0.0)) {
+        println!(
+            "HTTP load: the server's CPU time per request (user + system, /proc): {:.0} us",
+            cpu / requests * 1e6
+        );
+    }
     Ok(())
+}
+
+/// The CPU time process `pid` has used so far (user + system), from `/proc/PID/stat`.
+pub(crate) fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // After the command's name in parentheses: state, then 10 fields, then utime and stime.
+    let fields: Vec<&str> = stat.get(stat.rfind(')')? + 2..)?.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    let per_second = Command::new("getconf").arg("CLK_TCK").output().ok()?;
+    let per_second: f64 = String::from_utf8_lossy(&per_second.stdout).trim().parse().ok()?;
+    Some(ticks / per_second)
 }
