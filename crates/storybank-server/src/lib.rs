@@ -120,6 +120,14 @@ pub fn build_app(
         .default_service(web::to(error::not_found_page))
 }
 
+/// How many requests each worker runs at once on threads that may block (every page that reads
+/// the store or the index runs on one); more wait their turn in a queue. actix's default is 512
+/// divided by the cores (256 each on two cores): each running request holds a store reader, so
+/// a burst could open hundreds of SQLite connections, each with its file handles, and run out of
+/// them. 32 per worker keeps both cores busy under the HTTP load run (32 connections) and bounds
+/// the store's readers near the 64 its pool keeps idle.
+const BLOCKING_THREADS_PER_WORKER: usize = 32;
+
 /// Serves the archive until Ctrl-C or SIGTERM; then finishes requests in flight (up to 30 s) and
 /// commits the search index.
 pub async fn serve(archive: Arc<Archive>, config: ServerConfig) -> std::io::Result<()> {
@@ -128,6 +136,7 @@ pub async fn serve(archive: Arc<Archive>, config: ServerConfig) -> std::io::Resu
     tracing::info!(addr = %config.addr, workers, "serving");
     HttpServer::new(move || build_app(state.clone()))
         .workers(workers)
+        .worker_max_blocking_threads(BLOCKING_THREADS_PER_WORKER)
         .shutdown_timeout(30)
         .bind(config.addr)?
         .run()
