@@ -8,10 +8,13 @@
 //! only the matches the filters let through (see `filters.rs`), instead of scoring every match of
 //! the word and throwing most away.
 
+use std::cell::RefCell;
+use std::sync::Arc;
+
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::{Postings, SegmentPostings};
-use tantivy::query::{Bm25Weight, EnableScoring, Explanation, Query, Scorer, Weight};
-use tantivy::schema::IndexRecordOption;
+use tantivy::query::{Bm25StatisticsProvider, EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED, Term};
 
 /// A word's terms, each with the boost of its field.
@@ -35,7 +38,7 @@ impl AnyTerm {
             // As `TermQuery` weighs a term.
             let similarity = match enable_scoring {
                 EnableScoring::Enabled { statistics_provider, .. } => {
-                    Some(Bm25Weight::for_terms(statistics_provider, std::slice::from_ref(term))?)
+                    Some(Bm25::for_term(statistics_provider, term)?)
                 }
                 EnableScoring::Disabled { .. } => None,
             };
@@ -59,7 +62,7 @@ impl Query for AnyTerm {
 
 pub(crate) struct AnyTermWeight {
     /// Each term, its field's boost, and its BM25 weight when scoring.
-    terms: Vec<(Term, Score, Option<Bm25Weight>)>,
+    terms: Vec<(Term, Score, Option<Bm25>)>,
     scoring: bool,
 }
 
@@ -116,11 +119,81 @@ impl Weight for AnyTermWeight {
     }
 }
 
+/// BM25 as tantivy's `Bm25Weight` computes it for one term (the same constants and float
+/// operations, so the same scores: the tests compare them with tantivy's), but for the table of
+/// length norms. That table depends only on the field's average length, yet `Bm25Weight` computes
+/// it (256 divisions) and an explanation (several strings) for every term of every search: a word
+/// looked up in a dozen fields paid for a dozen. Here each thread keeps the last table of each
+/// field and reuses it while the field's average length stays the same.
+#[derive(Clone)]
+pub(crate) struct Bm25 {
+    weight: Score,
+    norms: Norms,
+}
+
+const K1: Score = 1.2;
+const B: Score = 0.75;
+
+impl Bm25 {
+    pub(crate) fn for_term(statistics: &dyn Bm25StatisticsProvider, term: &Term) -> tantivy::Result<Self> {
+        let total_num_tokens = statistics.total_num_tokens(term.field())?;
+        let total_num_docs = statistics.total_num_docs()?;
+        let average = total_num_tokens as Score / total_num_docs as Score;
+        let doc_freq = statistics.doc_freq(term)?;
+        let x = (total_num_docs.saturating_sub(doc_freq) as Score + 0.5) / (doc_freq as Score + 0.5);
+        let idf = (1.0 + x).ln();
+        Ok(Self { weight: idf * (1.0 + K1), norms: norms(term.field(), average) })
+    }
+
+    /// As `Bm25Weight::boost_by`.
+    pub(crate) fn boost_by(&self, boost: Score) -> Self {
+        let weight = if boost == 1.0 { self.weight } else { self.weight * boost };
+        Self { weight, norms: Arc::clone(&self.norms) }
+    }
+
+    #[inline]
+    pub(crate) fn score(&self, fieldnorm_id: u8, term_freq: u32) -> Score {
+        let term_freq = term_freq as Score;
+        self.weight * (term_freq / (term_freq + self.norms[usize::from(fieldnorm_id)]))
+    }
+}
+
+/// `K1 * (1 - B + B * length / average)` for each of the 256 encoded lengths.
+type Norms = Arc<[Score; 256]>;
+
+/// The [`Norms`] of `field` for its `average` length: this thread's last, or computed afresh.
+fn norms(field: Field, average: Score) -> Norms {
+    thread_local! {
+        /// Each field's last table, with the bits of the average it was computed for.
+        static TABLES: RefCell<Vec<(Field, u32, Norms)>> = const { RefCell::new(Vec::new()) };
+    }
+    TABLES.with_borrow_mut(|tables| {
+        let slot = match tables.iter().position(|(f, _, _)| *f == field) {
+            Some(slot) => slot,
+            None => {
+                tables.push((field, f32::NAN.to_bits(), Arc::new([0.0; 256])));
+                tables.len() - 1
+            }
+        };
+        let (_, cached, table) = &mut tables[slot];
+        if *cached != average.to_bits() {
+            let mut fresh = [0.0; 256];
+            for (id, norm) in (0..=u8::MAX).zip(fresh.iter_mut()) {
+                let length = FieldNormReader::id_to_fieldnorm(id) as Score;
+                *norm = K1 * (1.0 - B + B * length / average);
+            }
+            *cached = average.to_bits();
+            *table = Arc::new(fresh);
+        }
+        Arc::clone(table)
+    })
+}
+
 /// One term's postings in a segment, scored as tantivy's `TermScorer` scores them.
 pub(crate) struct TermPostings {
     postings: SegmentPostings,
     fieldnorms: FieldNormReader,
-    similarity: Option<Bm25Weight>,
+    similarity: Option<Bm25>,
 }
 
 impl TermPostings {
@@ -226,6 +299,57 @@ mod tests {
     use tantivy::{Index, TantivyDocument};
 
     use super::*;
+
+    #[test]
+    fn bm25_scores_as_tantivy_scores_whichever_averages_come_in_turn() {
+        struct Statistics {
+            tokens: u64,
+            docs: u64,
+            doc_freq: u64,
+        }
+        impl Bm25StatisticsProvider for Statistics {
+            fn total_num_tokens(&self, _: Field) -> tantivy::Result<u64> {
+                Ok(self.tokens)
+            }
+            fn total_num_docs(&self) -> tantivy::Result<u64> {
+                Ok(self.docs)
+            }
+            fn doc_freq(&self, _: &Term) -> tantivy::Result<u64> {
+                Ok(self.doc_freq)
+            }
+        }
+        let (a, b) = (
+            Term::from_field_text(Field::from_field_id(0), "a"),
+            Term::from_field_text(Field::from_field_id(1), "b"),
+        );
+        // (term, tokens, documents, documents with the term): the same field's average changes
+        // and changes back, as it does from one commit's searcher to the next.
+        for (term, tokens, docs, doc_freq) in [
+            (&a, 3_000, 1_000, 10),
+            (&b, 3_000, 1_000, 10),
+            (&a, 250_500, 1_000, 999),
+            (&a, 3_000, 1_000, 1),
+            (&a, 1_000_000_000, 100_000, 50_000),
+            (&b, 7, 1, 1),
+        ] {
+            let statistics = Statistics { tokens, docs, doc_freq };
+            let ours = Bm25::for_term(&statistics, term).unwrap();
+            let theirs =
+                tantivy::query::Bm25Weight::for_terms(&statistics, std::slice::from_ref(term)).unwrap();
+            for boost in [1.0, 2.5, 0.3] {
+                let (ours, theirs) = (ours.boost_by(boost), theirs.boost_by(boost));
+                for fieldnorm_id in 0..=u8::MAX {
+                    for term_freq in [1, 2, 7, 100, 40_000] {
+                        assert_eq!(
+                            ours.score(fieldnorm_id, term_freq).to_bits(),
+                            theirs.score(fieldnorm_id, term_freq).to_bits(),
+                            "{tokens}/{docs} df {doc_freq} x{boost} norm {fieldnorm_id} tf {term_freq}"
+                        );
+                    }
+                }
+            }
+        }
+    }
     use crate::filters::{FilterCache, Filtered};
 
     fn text_field(
