@@ -140,6 +140,8 @@ impl Bm25 {
         let total_num_docs = statistics.total_num_docs()?;
         let average = total_num_tokens as Score / total_num_docs as Score;
         let doc_freq = statistics.doc_freq(term)?;
+        // tantivy asserts instead (a searcher's counts both include deleted documents, so a term
+        // is never in more documents than there are); here it would score, not panic.
         let x = (total_num_docs.saturating_sub(doc_freq) as Score + 0.5) / (doc_freq as Score + 0.5);
         let idf = (1.0 + x).ln();
         Ok(Self { weight: idf * (1.0 + K1), norms: norms(term.field(), average) })
@@ -168,25 +170,31 @@ fn norms(field: Field, average: Score) -> Norms {
         static TABLES: RefCell<Vec<(Field, u32, Norms)>> = const { RefCell::new(Vec::new()) };
     }
     TABLES.with_borrow_mut(|tables| {
-        let slot = match tables.iter().position(|(f, _, _)| *f == field) {
-            Some(slot) => slot,
+        let bits = average.to_bits();
+        match tables.iter_mut().find(|(f, _, _)| *f == field) {
+            Some((_, cached, table)) => {
+                if *cached != bits {
+                    *cached = bits;
+                    *table = compute_norms(average);
+                }
+                Arc::clone(table)
+            }
             None => {
-                tables.push((field, f32::NAN.to_bits(), Arc::new([0.0; 256])));
-                tables.len() - 1
+                let table = compute_norms(average);
+                tables.push((field, bits, Arc::clone(&table)));
+                table
             }
-        };
-        let (_, cached, table) = &mut tables[slot];
-        if *cached != average.to_bits() {
-            let mut fresh = [0.0; 256];
-            for (id, norm) in (0..=u8::MAX).zip(fresh.iter_mut()) {
-                let length = FieldNormReader::id_to_fieldnorm(id) as Score;
-                *norm = K1 * (1.0 - B + B * length / average);
-            }
-            *cached = average.to_bits();
-            *table = Arc::new(fresh);
         }
-        Arc::clone(table)
     })
+}
+
+fn compute_norms(average: Score) -> Norms {
+    let mut norms = [0.0; 256];
+    for (id, norm) in (0..=u8::MAX).zip(norms.iter_mut()) {
+        let length = FieldNormReader::id_to_fieldnorm(id) as Score;
+        *norm = K1 * (1.0 - B + B * length / average);
+    }
+    Arc::new(norms)
 }
 
 /// One term's postings in a segment, scored as tantivy's `TermScorer` scores them.

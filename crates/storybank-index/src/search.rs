@@ -899,6 +899,14 @@ mod window_tests {
             .flat_map(|c| [c, 'a', ' ', c, c, '.', '1'])
             .collect();
         check(&chars);
+        // Runs of 0 to 17 ASCII bytes between other characters, so that words start at every
+        // place in an eight-byte chunk, across chunks, and just after the slow path.
+        for other in ["é", "×", "—", "🙂", " ", "ß"] {
+            let text: String = (0..18)
+                .map(|run| format!("{}{other}", "ab c1d.ef gh".chars().cycle().take(run).collect::<String>()))
+                .collect();
+            check(&text);
+        }
         for language in std::fs::read_dir(sample).unwrap().flatten() {
             for file in std::fs::read_dir(language.path()).unwrap().flatten() {
                 let Ok(text) = std::fs::read_to_string(file.path()) else { continue };

@@ -120,13 +120,19 @@ pub fn build_app(
         .default_service(web::to(error::not_found_page))
 }
 
-/// How many requests each worker runs at once on threads that may block (every page that reads
-/// the store or the index runs on one); more wait their turn in a queue. actix's default is 512
-/// divided by the cores (256 each on two cores): each running request holds a store reader, so
-/// a burst could open hundreds of SQLite connections, each with its file handles, and run out of
-/// them. 32 per worker keeps both cores busy under the HTTP load run (32 connections) and bounds
-/// the store's readers near the 64 its pool keeps idle.
-const BLOCKING_THREADS_PER_WORKER: usize = 32;
+/// How many requests may run at once on threads that may block (every page that reads the store
+/// or the index runs on one), shared out among the workers; more wait their turn in a queue.
+/// actix's default is 512 in all: each running request holds one or two store readers, so a burst
+/// could open hundreds of SQLite connections, each with its file handles, and run out of them.
+/// 64 (32 per worker on two cores) keeps both cores busy under the HTTP load run (32
+/// connections). The queue is shared by reads, log-ins (Argon2) and writes (which take turns on
+/// the one writer): a burst of slow uploads on a worker makes its reads wait behind them.
+const BLOCKING_THREADS: usize = 64;
+
+/// Each worker's share of [`BLOCKING_THREADS`], at least 4.
+fn blocking_threads_per_worker(workers: usize) -> usize {
+    (BLOCKING_THREADS / workers.max(1)).max(4)
+}
 
 /// Serves the archive until Ctrl-C or SIGTERM; then finishes requests in flight (up to 30 s) and
 /// commits the search index.
@@ -136,7 +142,7 @@ pub async fn serve(archive: Arc<Archive>, config: ServerConfig) -> std::io::Resu
     tracing::info!(addr = %config.addr, workers, "serving");
     HttpServer::new(move || build_app(state.clone()))
         .workers(workers)
-        .worker_max_blocking_threads(BLOCKING_THREADS_PER_WORKER)
+        .worker_max_blocking_threads(blocking_threads_per_worker(workers))
         .shutdown_timeout(30)
         .bind(config.addr)?
         .run()
@@ -153,6 +159,14 @@ pub fn run(archive: Arc<Archive>, config: ServerConfig) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blocking_threads_are_shared_out_among_workers() {
+        // workers -> blocking threads each (and so at most 64 in all, but for many cores)
+        for (workers, each) in [(0, 64), (1, 64), (2, 32), (3, 21), (16, 4), (64, 4)] {
+            assert_eq!(blocking_threads_per_worker(workers), each, "{workers} workers");
+        }
+    }
 
     #[test]
     fn no_log_spec_lets_the_html_parser_log_story_text() {

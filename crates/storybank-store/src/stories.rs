@@ -279,17 +279,19 @@ fn in_order<T: Ord>(mut values: Vec<(i64, T)>) -> impl Iterator<Item = T> {
     values.into_iter().map(|(_, value)| value)
 }
 
+/// Values by position alone (positions are a table's key: no two are equal).
+fn by_position<T>(mut values: Vec<(i64, T)>) -> impl Iterator<Item = T> {
+    values.sort_by_key(|(position, _)| *position);
+    values.into_iter().map(|(_, value)| value)
+}
+
 fn assemble(row: StoryRow, parts: Parts) -> Result<Story, StoreError> {
     let row = row.parse()?;
     let id_text = row.id.to_string();
     let columns = Columns { id: &id_text };
     let content = match row.form {
         Form::Text => StoryContent::Text { body: row.body.unwrap_or_default() },
-        Form::Transcript => {
-            let mut cues = parts.cues;
-            cues.sort_by_key(|(position, _)| *position);
-            StoryContent::Transcript { cues: cues.into_iter().map(|(_, cue)| cue).collect() }
-        }
+        Form::Transcript => StoryContent::Transcript { cues: by_position(parts.cues).collect() },
         Form::Image => StoryContent::Image {
             caption: row.body.unwrap_or_default(),
             alt_text: row.alt_text,
@@ -478,4 +480,30 @@ pub(crate) fn summary_rows(
         });
     }
     Ok(summaries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_are_put_in_stored_order_whatever_order_they_come_in() {
+        // (position, value) as read -> values in stored order
+        for (read, expected) in [
+            (vec![], vec![]),
+            (
+                vec![(0, "work"), (0, "health/waiting-times"), (0, "health")],
+                vec!["health", "health/waiting-times", "work"],
+            ),
+            (vec![(10, "c"), (2, "b"), (1, "z"), (0, "y")], vec!["y", "z", "b", "c"]),
+        ] {
+            assert_eq!(in_order(read.clone()).collect::<Vec<_>>(), expected, "{read:?}");
+            if read.iter().all(|(position, _)| *position != 0) {
+                assert_eq!(by_position(read.clone()).collect::<Vec<_>>(), expected, "{read:?}");
+            }
+        }
+        // Cues by position, as numbers (10 after 2), keeping each cue with its own position.
+        let cues = vec![(10, "ten"), (2, "two"), (0, "zero"), (1, "one")];
+        assert_eq!(by_position(cues).collect::<Vec<_>>(), ["zero", "one", "two", "ten"]);
+    }
 }
