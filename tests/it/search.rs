@@ -373,8 +373,17 @@ fn the_index_follows_the_store() {
         (sorted(ids(&archive, "housing OR asunto")), sorted(ids(&archive, ""))),
         (sorted(before.0.clone()), sorted(before.1.clone()))
     );
-    // A withdrawal reaches search at once.
+    // A change reaches the hits shown at once (they were just read, and kept: see the archive's
+    // story cache).
     let first = before.0[0];
+    let status_of = |archive: &Archive| {
+        let response = run(archive, |r| r.query = "housing OR asunto".into());
+        response.hits.iter().find(|hit| hit.id == first).map(|hit| hit.status)
+    };
+    assert_eq!(status_of(&archive), Some(Status::Submitted));
+    archive.set_status(first, Status::Reviewed).unwrap();
+    assert_eq!(status_of(&archive), Some(Status::Reviewed));
+    // A withdrawal reaches search at once.
     archive.set_status(first, Status::Withdrawn).unwrap();
     assert!(!ids(&archive, "housing OR asunto").contains(&first));
     drop(archive);

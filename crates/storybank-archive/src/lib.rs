@@ -25,6 +25,7 @@ mod overview;
 mod packs;
 mod redaction;
 mod search;
+mod story_cache;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -107,6 +108,10 @@ pub enum StoryOutcome {
     },
 }
 
+/// How much story text search pages keep in memory: the stories of about ten thousand hits of
+/// typical length.
+const STORY_CACHE_BYTES: usize = 64 * 1024 * 1024;
+
 /// Storybank's use cases over one data directory.
 #[derive(Debug)]
 pub struct Archive {
@@ -115,6 +120,9 @@ pub struct Archive {
     readers: Arc<Readers>,
     /// Derived from the store; swapped whole by `reindex`. Lock order: store, then index.
     index: RwLock<storybank_index::StoryIndex>,
+    /// Stories recently shown in search results, kept while the store's change log says they
+    /// are current.
+    story_cache: story_cache::StoryCache,
     limits: Limits,
     data_dir: PathBuf,
     keep_redacted_originals: bool,
@@ -130,6 +138,7 @@ impl Archive {
             store: Arc::new(Mutex::new(store)),
             readers: Arc::new(Readers::new(&config.data_dir)),
             index: RwLock::new(index),
+            story_cache: story_cache::StoryCache::new(STORY_CACHE_BYTES),
             limits: config.limits,
             data_dir: config.data_dir,
             keep_redacted_originals: config.keep_redacted_originals,

@@ -159,8 +159,10 @@ impl Archive {
         // changed in between is read as it is now, and the store's data has the last word.
         let results = self.index()?.search(request).map_err(index_error)?;
         let ids: Vec<StoryId> = results.hits.iter().map(|hit| hit.id).collect();
-        let mut read: std::collections::HashMap<StoryId, Story> =
-            self.reader()?.stories(&ids)?.into_iter().map(|story| (story.id, story)).collect();
+        // From the story cache where it holds them current (see `story_cache`).
+        let read = self.story_cache.stories(&*self.reader()?, &ids)?;
+        let mut read: std::collections::HashMap<StoryId, std::sync::Arc<Story>> =
+            read.into_iter().map(|story| (story.id, story)).collect();
         let mut stories = Vec::with_capacity(results.hits.len());
         for hit in &results.hits {
             let Some(story) = read.remove(&hit.id) else {
@@ -189,7 +191,7 @@ impl Archive {
                 }
                 None => None,
             };
-            hits.push(view(story, hit.score, snippet, request.audience));
+            hits.push(view(&story, hit.score, snippet, request.audience));
         }
         Ok(SearchResponse { total: results.total, hits, facets: results.facets })
     }
@@ -227,7 +229,7 @@ impl Archive {
             .filter(|similar| audience.may_see(similar, today))
             .map(|similar| {
                 let score = scores.remove(&similar.id).unwrap_or_default();
-                view(similar, score, None, audience)
+                view(&similar, score, None, audience)
             })
             .collect())
     }
@@ -273,28 +275,28 @@ impl Archive {
     }
 }
 
-fn view(story: Story, score: f32, snippet: Option<Snippet>, audience: Audience) -> SearchHitView {
-    let form = story.form();
+fn view(story: &Story, score: f32, snippet: Option<Snippet>, audience: Audience) -> SearchHitView {
+    let details = &story.details;
     SearchHitView {
         id: story.id,
-        title: story.details.title,
+        title: details.title.clone(),
         // A file name can carry a name; only the curation team sees where a story came from.
-        source: story.provenance.filter(|_| audience == Audience::Curator),
+        source: story.provenance.clone().filter(|_| audience == Audience::Curator),
         score,
         snippet,
-        themes: story.details.themes,
-        tags: story.details.tags,
-        form,
-        story_type: story.details.story_type,
+        themes: details.themes.clone(),
+        tags: details.tags.clone(),
+        form: story.form(),
+        story_type: details.story_type,
         status: story.status,
-        language: story.details.language,
-        place: story.details.place.and_then(|place| {
+        language: details.language.clone(),
+        place: details.place.as_ref().and_then(|place| {
             if audience == Audience::Curator {
                 Some(place.to_string())
             } else {
                 storybank_domain::coarsen_place(place.as_str())
             }
         }),
-        recorded_on: story.details.recorded_on,
+        recorded_on: details.recorded_on,
     }
 }

@@ -247,9 +247,11 @@ impl Store {
     }
 
     /// Records a story's key message and key learning. Returns false when there is no such story.
+    /// Logged as a change: it changes the story's `updated_at`, and readers that keep stories
+    /// (the archive's story cache) learn of every change from the log.
     pub fn set_notes(&mut self, id: StoryId, notes: &CurationNotes) -> Result<bool, StoreError> {
-        let changed = self
-            .connection
+        let transaction = self.connection.transaction()?;
+        let changed = transaction
             .prepare_cached(
                 "UPDATE stories SET key_message = ?2, key_learning = ?3, updated_at = ?4 WHERE id = ?1",
             )?
@@ -259,6 +261,10 @@ impl Store {
                 notes.key_learning.as_ref().map(Note::as_str),
                 timestamp(Utc::now())
             ])?;
+        if changed == 1 {
+            log_change(&transaction, id, "notes")?;
+        }
+        transaction.commit()?;
         Ok(changed == 1)
     }
 
