@@ -71,12 +71,19 @@ pub struct Config {
     pub limits: Limits,
     /// Whether the words a redaction replaces are kept (for curators only), or not at all.
     pub keep_redacted_originals: bool,
+    /// How many bytes of recently shown stories search pages keep in memory (0: none).
+    pub story_cache_bytes: usize,
 }
 
 impl Config {
     /// The default limits, in `data_dir`.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
-        Self { data_dir: data_dir.into(), limits: Limits::default(), keep_redacted_originals: true }
+        Self {
+            data_dir: data_dir.into(),
+            limits: Limits::default(),
+            keep_redacted_originals: true,
+            story_cache_bytes: STORY_CACHE_BYTES,
+        }
     }
 }
 
@@ -108,9 +115,9 @@ pub enum StoryOutcome {
     },
 }
 
-/// How much story text search pages keep in memory: the stories of about ten thousand hits of
-/// typical length.
-const STORY_CACHE_BYTES: usize = 64 * 1024 * 1024;
+/// How much story text search pages keep in memory by default: the stories of about ten thousand
+/// hits of typical length.
+pub const STORY_CACHE_BYTES: usize = 64 * 1024 * 1024;
 
 /// Storybank's use cases over one data directory.
 #[derive(Debug)]
@@ -138,7 +145,7 @@ impl Archive {
             store: Arc::new(Mutex::new(store)),
             readers: Arc::new(Readers::new(&config.data_dir)),
             index: RwLock::new(index),
-            story_cache: story_cache::StoryCache::new(STORY_CACHE_BYTES),
+            story_cache: story_cache::StoryCache::new(config.story_cache_bytes),
             limits: config.limits,
             data_dir: config.data_dir,
             keep_redacted_originals: config.keep_redacted_originals,

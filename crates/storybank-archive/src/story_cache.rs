@@ -109,6 +109,13 @@ impl StoryCache {
         Ok(found.into_iter().flatten().filter(|story| seen.insert(story.id)).collect())
     }
 
+    /// Drops a story at once (erased or redacted: its old text leaves memory now rather than at
+    /// the next search).
+    pub(crate) fn forget(&self, id: StoryId) -> Result<(), ArchiveError> {
+        self.lock()?.remove(&id);
+        Ok(())
+    }
+
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, State>, ArchiveError> {
         self.state
             .lock()
@@ -277,6 +284,10 @@ mod tests {
             if budget == 0 {
                 continue;
             }
+            // Forgetting a story drops it at once.
+            assert!(cache.lock().unwrap().stories.contains(&ids[1]));
+            cache.forget(ids[1]).unwrap();
+            assert!(!cache.lock().unwrap().stories.contains(&ids[1]));
             // After more changes than it follows one by one, it starts again.
             let mut cache = StoryCache::new(budget);
             cache.most_changes_followed = 1;

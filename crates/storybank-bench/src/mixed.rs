@@ -41,7 +41,7 @@ pub fn run(sample: &Path, work: &Path, seconds: u64) -> Result<()> {
         (session.token, token, archive.count_stories()?)
     };
 
-    let (server, port) = start_server(&binary, &data)?;
+    let (server, port) = start_server(&binary, &data, &[])?;
     let script = work.join("wrk-mixed.lua");
     std::fs::write(&script, lua(&session, &token))?;
     let output = Command::new("wrk")

@@ -67,6 +67,9 @@ enum Command {
         /// Keep no copy of the words a redaction replaces (by default curators can see them).
         #[arg(long)]
         discard_redacted_originals: bool,
+        /// How many megabytes of recently shown stories search pages keep in memory (0: none).
+        #[arg(long, default_value_t = storybank_archive::STORY_CACHE_BYTES / (1024 * 1024))]
+        story_cache_mb: usize,
     },
     /// Manage accounts (works while the server runs).
     User {
@@ -442,8 +445,9 @@ fn run(out: &mut dyn Write, cli: Cli) -> Result<ExitCode> {
         _ => {}
     }
     let mut config = Config::new(&cli.data_dir);
-    if let Command::Serve { discard_redacted_originals: true, .. } = cli.command {
-        config.keep_redacted_originals = false;
+    if let Command::Serve { discard_redacted_originals, story_cache_mb, .. } = cli.command {
+        config.keep_redacted_originals = !discard_redacted_originals;
+        config.story_cache_bytes = story_cache_mb.saturating_mul(1024 * 1024);
     }
     let archive = Archive::open(config)
         .with_context(|| format!("cannot open the archive in {}", cli.data_dir.display()))?;
