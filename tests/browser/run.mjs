@@ -421,7 +421,16 @@ async function curatorJourney(run, { users, stories }) {
   });
 
   await run.step('theme-added', async () => {
-    await (await field(page, 'Theme', 'theme')).selectOption(theme);
+    const control = await field(page, 'Theme', 'theme');
+    if (run.js) {
+      // A typeahead: a text box with the themes as suggestions; the theme's name typed whole.
+      const kind = await control.evaluate((element) => `${element.tagName} ${element.getAttribute('list') || ''}`);
+      check(/^INPUT \S+-options$/.test(kind), `with JavaScript the theme field is a text box with suggestions, got ${kind}`);
+      check(await page.locator(`datalist option[value="${theme}"]`).count() === 1, `the suggestions offer "${theme}"`);
+      await control.fill('Accessible transport');
+    } else {
+      await control.selectOption(theme);
+    }
     await run.navigateBy(button(page, 'Add theme'), { post: true });
     await run.expectFlash();
     await visible(page.locator('ul.themes li', { hasText: theme }), `the theme "${theme}" in <ul class="themes">`);

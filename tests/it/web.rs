@@ -511,6 +511,68 @@ async fn the_review_queue_filters_by_reporter() {
 }
 
 #[actix_web::test]
+async fn the_search_page_offers_every_filter_as_a_link_or_a_field() {
+    let f = fixture();
+    let app = test::init_service(build_app(f.state.clone())).await;
+    let page = |who: &'static str, path: &str| request(&f, Some(who), "GET", path, &[]).to_request();
+    // Themes are a tree: each theme with sub-themes has a collapsible list of them, open when one
+    // of them is a filter.
+    let all = body_text(app.call(page("carl", "/search")).await.unwrap()).await;
+    let tree = all
+        .split("<ul class=\"facets tree\">")
+        .nth(1)
+        .unwrap()
+        .split("<details open><summary>Form")
+        .next()
+        .unwrap();
+    assert!(tree.contains("<summary>Sub-themes<span class=\"visually-hidden\"> of "), "{tree}");
+    assert!(!tree.contains("<details open>"), "closed while no sub-theme is a filter: {tree}");
+    assert_eq!(tree.matches("<ul>").count(), tree.matches("</ul>").count() - 1, "balanced: {tree}");
+    let themed =
+        body_text(app.call(page("carl", "/search?theme=transport/rural-transport")).await.unwrap()).await;
+    let tree = themed
+        .split("<ul class=\"facets tree\">")
+        .nth(1)
+        .unwrap()
+        .split("<details open><summary>Form")
+        .next()
+        .unwrap();
+    assert!(tree.contains("<details open><summary>Sub-themes"), "open around the filter: {tree}");
+    let filtered = body_text(
+        app.call(page(
+            "carl",
+            "/search?theme=transport/rural-transport&tag=bus&from=2024-01-01&status=published",
+        ))
+        .await
+        .unwrap(),
+    )
+    .await;
+    // (the field, as the curator sees it filled in)
+    for field in [
+        "<input id=\"filter-tag\" name=\"tag\" value=\"bus\">",
+        "<input id=\"filter-place\" name=\"place\" value=\"\">",
+        "<input id=\"filter-reporter\" name=\"reporter\" value=\"\">",
+        "<option value=\"published\" selected>",
+        "<input id=\"filter-from\" name=\"from\" type=\"date\" value=\"2024-01-01\">",
+        "<input id=\"filter-to\" name=\"to\" type=\"date\" value=\"\">",
+        "<details class=\"more-filters\" open>",
+    ] {
+        assert!(filtered.contains(field), "{field}");
+    }
+    // What is in a field is not sent twice; the theme, picked by a link, rides along hidden.
+    assert!(filtered.contains("<input type=\"hidden\" name=\"theme\" value=\"transport/rural-transport\">"));
+    for key in ["tag", "from", "status"] {
+        assert!(!filtered.contains(&format!("<input type=\"hidden\" name=\"{key}\"")), "{key}");
+    }
+    // Commissioners filter by tag and dates; place, reporter and status are the curators'.
+    let commissioner = body_text(app.call(page("cora", "/search?tag=bus")).await.unwrap()).await;
+    assert!(commissioner.contains("name=\"tag\" value=\"bus\""));
+    for key in ["place", "reporter", "status"] {
+        assert!(!commissioner.contains(&format!("id=\"filter-{key}\"")), "{key}");
+    }
+}
+
+#[actix_web::test]
 async fn pages_carry_strict_security_headers_and_are_not_cached() {
     let f = fixture();
     let app = test::init_service(build_app(f.state.clone())).await;

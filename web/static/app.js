@@ -59,6 +59,48 @@
     if (text) passage.value = text;
   }
 
+  // Theme typeahead: a form's single-choice theme list becomes a text box that suggests the
+  // themes matching what is typed (the browser's own <datalist>, usable by keyboard and screen
+  // readers). A theme picked from the list fills in its path; a theme's name typed whole is
+  // turned into its path when the form is sent. Without JavaScript the list stays a <select>.
+  document.querySelectorAll("form[data-typeahead]").forEach(function (form) {
+    var select = form.querySelector('select[name="' + form.getAttribute("data-typeahead") + '"]');
+    if (!select) return;
+    var list = document.createElement("datalist");
+    list.id = select.id + "-options";
+    var pathOf = {};
+    Array.prototype.forEach.call(select.options, function (option) {
+      if (!option.value) return;
+      var name = option.text.replace(/\u00a0/g, " ").trim();
+      var item = document.createElement("option");
+      item.value = option.value;
+      item.textContent = name;
+      list.appendChild(item);
+      pathOf[name.toLowerCase()] = option.value;
+    });
+    var input = document.createElement("input");
+    input.type = "text";
+    input.id = select.id;
+    input.name = select.name;
+    input.setAttribute("list", list.id);
+    input.setAttribute("autocomplete", "off");
+    var hint = document.createElement("p");
+    hint.className = "hint";
+    hint.id = select.id + "-typeahead-hint";
+    hint.textContent = "Type part of a theme's name or path, then pick it from the suggestions.";
+    var described = [hint.id];
+    if (select.getAttribute("aria-describedby")) described.push(select.getAttribute("aria-describedby"));
+    input.setAttribute("aria-describedby", described.join(" "));
+    if (select.getAttribute("aria-invalid")) input.setAttribute("aria-invalid", select.getAttribute("aria-invalid"));
+    select.parentNode.insertBefore(hint, select);
+    select.parentNode.replaceChild(input, select);
+    input.parentNode.appendChild(list);
+    form.addEventListener("submit", function () {
+      var path = pathOf[input.value.trim().toLowerCase()];
+      if (path) input.value = path;
+    });
+  });
+
   // Theme filter: a text box above long theme lists narrows the options shown.
   document.querySelectorAll("select[data-filter]").forEach(function (select, index) {
     var input = document.createElement("input");

@@ -277,6 +277,66 @@ pub struct FacetLink {
     pub depth: usize,
 }
 
+/// A theme of the search page's facet tree, in depth-first order: the page opens a collapsible
+/// list of sub-themes after a theme that has them, and closes `closes` such lists after it.
+#[derive(Debug, Clone)]
+pub struct ThemeNode {
+    pub link: FacetLink,
+    pub has_children: bool,
+    /// Whether its sub-themes are shown at first (one of them is a filter now).
+    pub open: bool,
+    pub closes: usize,
+}
+
+impl ThemeNode {
+    /// The tree of `links` (theme facets, any order; `depth` is the path's number of parts).
+    pub fn tree(mut links: Vec<(String, FacetLink)>) -> Vec<ThemeNode> {
+        links.sort_by(|(a, _), (b, _)| a.split('/').cmp(b.split('/')));
+        let active: Vec<String> =
+            links.iter().filter(|(_, link)| link.active).map(|(path, _)| path.clone()).collect();
+        let depths: Vec<usize> = links.iter().map(|(_, link)| link.depth.max(1)).collect();
+        links
+            .into_iter()
+            .enumerate()
+            .map(|(at, (path, link))| {
+                let depth = depths[at];
+                let next = depths.get(at + 1).copied().unwrap_or(1);
+                let has_children = next == depth + 1;
+                let inside = format!("{path}/");
+                ThemeNode {
+                    open: has_children && active.iter().any(|active| active.starts_with(&inside)),
+                    closes: if has_children { 0 } else { depth.saturating_sub(next) },
+                    has_children,
+                    link,
+                }
+            })
+            .collect()
+    }
+}
+
+/// A search filter typed in a form field (tag, place, dates, status, reporter).
+#[derive(Debug, Clone, Default)]
+pub struct FilterFields {
+    pub tag: String,
+    pub place: String,
+    pub reporter: String,
+    pub status: String,
+    pub from: String,
+    pub to: String,
+    /// Place, reporter and status are the curation team's filters.
+    pub curator: bool,
+    pub statuses: Vec<Choice>,
+}
+
+impl FilterFields {
+    /// Whether any is set (the fields are then shown open).
+    pub fn any(&self) -> bool {
+        [&self.tag, &self.place, &self.reporter, &self.status, &self.from, &self.to]
+            .iter()
+            .any(|value| !value.is_empty())
+    }
+}
+
 #[derive(Template)]
 #[template(path = "review.html")]
 pub struct ReviewPage {
@@ -401,11 +461,12 @@ pub struct SearchPage {
     pub query: String,
     pub total: usize,
     pub stories: Vec<StoryLine>,
-    pub theme_facets: Vec<FacetLink>,
+    pub theme_tree: Vec<ThemeNode>,
     pub form_facets: Vec<FacetLink>,
     pub language_facets: Vec<FacetLink>,
     pub type_facets: Vec<FacetLink>,
     pub active_filters: Vec<FacetLink>,
+    pub filters: FilterFields,
     pub hidden: Vec<(String, String)>,
     pub sort_date: bool,
     pub previous: Option<String>,
@@ -452,4 +513,57 @@ pub struct UsersPage {
     pub roles: Vec<Choice>,
     pub created: Option<(String, String)>,
     pub error: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn theme_facets_become_a_tree_in_depth_first_order() {
+        let link = |path: &str, active: bool| {
+            let depth = path.split('/').count();
+            (
+                path.to_owned(),
+                FacetLink { label: path.to_owned(), href: String::new(), count: 1, active, depth },
+            )
+        };
+        // (facets in the order counted, the filters) -> (path, has sub-themes, open, lists closed after)
+        for (paths, active, expected) in [
+            (vec![], vec![], vec![]),
+            (vec!["work"], vec![], vec![("work", false, false, 0)]),
+            (
+                vec!["transport/rural", "housing", "transport", "housing-costs", "transport/rural/buses"],
+                vec!["transport/rural/buses"],
+                vec![
+                    ("housing", false, false, 0),
+                    ("housing-costs", false, false, 0),
+                    ("transport", true, true, 0),
+                    ("transport/rural", true, true, 0),
+                    ("transport/rural/buses", false, false, 2),
+                ],
+            ),
+            (
+                vec!["health/mental", "health", "work", "health/access"],
+                vec!["health"],
+                vec![
+                    ("health", true, false, 0),
+                    ("health/access", false, false, 0),
+                    ("health/mental", false, false, 1),
+                    ("work", false, false, 0),
+                ],
+            ),
+        ] {
+            let links = paths.iter().map(|path| link(path, active.contains(path))).collect();
+            let tree: Vec<(String, bool, bool, usize)> = ThemeNode::tree(links)
+                .into_iter()
+                .map(|node| (node.link.label, node.has_children, node.open, node.closes))
+                .collect();
+            let expected: Vec<(String, bool, bool, usize)> = expected
+                .into_iter()
+                .map(|(path, children, open, closes)| (path.to_owned(), children, open, closes))
+                .collect();
+            assert_eq!(tree, expected, "{paths:?}");
+        }
+    }
 }

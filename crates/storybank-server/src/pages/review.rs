@@ -13,7 +13,9 @@ use crate::auth::LoggedIn;
 use crate::error::PageError;
 use storybank_export::markdown::escape;
 
-use crate::views::{AddToPack, FacetLink, ReviewPage, SearchPage, StoryLine, language_name};
+use crate::views::{
+    AddToPack, Choice, FacetLink, FilterFields, ReviewPage, SearchPage, StoryLine, ThemeNode, language_name,
+};
 
 const PAGE_SIZE: usize = 20;
 /// The deepest page a search goes to (beyond it, narrow the search).
@@ -349,7 +351,7 @@ pub async fn search(
                 .get(&f.value)
                 .cloned()
                 .unwrap_or_else(|| f.value.rsplit('/').next().unwrap_or_default().to_owned());
-            facet("theme", &f.value, label, f.count, depth)
+            (f.value.clone(), facet("theme", &f.value, label, f.count, depth))
         })
         .collect();
     let form_facets =
@@ -380,7 +382,44 @@ pub async fn search(
             depth: 0,
         })
         .collect();
-    let hidden = params.0.iter().filter(|(key, _)| filter_keys.contains(&key.as_str())).cloned().collect();
+    // The filters typed in the form's fields (the first value of each, where a link added
+    // several); every other filter rides along hidden, so a search keeps them.
+    let curator = audience == Audience::Curator;
+    let typed: &[&str] =
+        if curator { &["tag", "place", "reporter", "status", "from", "to"] } else { &["tag", "from", "to"] };
+    let field = |key: &str| params.one(key).unwrap_or_default().to_owned();
+    let status = field("status");
+    let filters = FilterFields {
+        tag: field("tag"),
+        place: if curator { field("place") } else { String::new() },
+        reporter: if curator { field("reporter") } else { String::new() },
+        statuses: Status::ALL
+            .iter()
+            .map(|choice| Choice {
+                value: choice.as_str().to_owned(),
+                label: choice.as_str().to_owned(),
+                selected: status == choice.as_str(),
+            })
+            .collect(),
+        status: if curator { status.clone() } else { String::new() },
+        from: field("from"),
+        to: field("to"),
+        curator,
+    };
+    let mut shown: Vec<&str> = Vec::new();
+    let hidden = params
+        .0
+        .iter()
+        .filter(|(key, _)| filter_keys.contains(&key.as_str()))
+        .filter(|(key, _)| {
+            let typed_here = typed.contains(&key.as_str()) && !shown.contains(&key.as_str());
+            if typed_here {
+                shown.push(key.as_str());
+            }
+            !typed_here
+        })
+        .cloned()
+        .collect();
     let (previous, next) = pager(&params, "/search", response.total);
     let page = SearchPage {
         page: chrome(&state, &user.0, "Search stories", &req, params.one("done")),
@@ -389,11 +428,12 @@ pub async fn search(
         total: response.total,
         // Places come coarsened, and snippets with neutral speaker labels, for commissioners.
         stories: lines(&response, &HashMap::new()),
-        theme_facets,
+        theme_tree: ThemeNode::tree(theme_facets),
         form_facets,
         language_facets,
         type_facets,
         active_filters,
+        filters,
         hidden,
         sort_date: params.one("sort") == Some("date"),
         previous,
