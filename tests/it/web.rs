@@ -517,26 +517,18 @@ async fn the_search_page_offers_every_filter_as_a_link_or_a_field() {
     let page = |who: &'static str, path: &str| request(&f, Some(who), "GET", path, &[]).to_request();
     // Themes are a tree: each theme with sub-themes has a collapsible list of them, open when one
     // of them is a filter.
+    let tree_of = |page: &str| -> String {
+        let tree = page.split("<ul class=\"facets tree\">").nth(1).unwrap_or_default();
+        tree.split("<details open><summary>Form").next().unwrap_or_default().to_owned()
+    };
     let all = body_text(app.call(page("carl", "/search")).await.unwrap()).await;
-    let tree = all
-        .split("<ul class=\"facets tree\">")
-        .nth(1)
-        .unwrap()
-        .split("<details open><summary>Form")
-        .next()
-        .unwrap();
+    let tree = tree_of(&all);
     assert!(tree.contains("<summary>Sub-themes<span class=\"visually-hidden\"> of "), "{tree}");
     assert!(!tree.contains("<details open>"), "closed while no sub-theme is a filter: {tree}");
     assert_eq!(tree.matches("<ul>").count(), tree.matches("</ul>").count() - 1, "balanced: {tree}");
     let themed =
         body_text(app.call(page("carl", "/search?theme=transport/rural-transport")).await.unwrap()).await;
-    let tree = themed
-        .split("<ul class=\"facets tree\">")
-        .nth(1)
-        .unwrap()
-        .split("<details open><summary>Form")
-        .next()
-        .unwrap();
+    let tree = tree_of(&themed);
     assert!(tree.contains("<details open><summary>Sub-themes"), "open around the filter: {tree}");
     let filtered = body_text(
         app.call(page(

@@ -154,7 +154,7 @@ impl Archive {
             let pending = store.pending_erasures()?;
             for erasure in &pending {
                 // Its text leaves memory now, not at the next search.
-                self.story_cache.forget(erasure.story)?;
+                self.story_cache.forget(erasure.story);
                 for hash in &erasure.media {
                     store.media().remove(hash)?;
                 }

@@ -92,7 +92,7 @@ impl Archive {
                 .collect();
             store.save_redaction(&redacted.story, &redacted.quotes, &records)?;
             // Its text as it was leaves memory now, not at the next search.
-            self.story_cache.forget(id)?;
+            self.story_cache.forget(id);
             let updated = store.story(id)?.ok_or_else(|| {
                 ArchiveError::new(ErrorKind::Internal, "the story vanished while redacting it")
             })?;

@@ -8,7 +8,9 @@
 //! number (one B-tree step); if it moved, the stories changed since are dropped (or all of them,
 //! after many changes) before anything is served. A story stored while a page was being read is
 //! only kept when no change has been seen since that page started: a page that read an older
-//! version cannot put it back after a newer page dropped it.
+//! version cannot put it back after a newer page dropped it, nor after an erasure or redaction
+//! forgot it (`generation` counts those). A page that read the log before a newer page looked
+//! serves what is kept (newer than what it saw) and keeps nothing.
 //!
 //! It holds at most [`StoryCache::new`]'s budget of text (a story's size is estimated from its
 //! text and parts), dropping the least recently used first.
@@ -35,6 +37,9 @@ pub(crate) struct StoryCache {
 struct State {
     /// The last change the kept stories reflect.
     seen: i64,
+    /// Counts the times stories were dropped other than by the change log (forgotten, or all
+    /// at once), so that a page that looked before cannot put them back.
+    generation: u64,
     stories: LruCache<StoryId, Arc<Story>>,
     bytes: usize,
 }
@@ -51,7 +56,7 @@ impl StoryCache {
         Self {
             budget,
             most_changes_followed: MOST_CHANGES_FOLLOWED,
-            state: Mutex::new(State { seen: 0, stories: LruCache::unbounded(), bytes: 0 }),
+            state: Mutex::new(State { seen: 0, generation: 0, stories: LruCache::unbounded(), bytes: 0 }),
         }
     }
 
@@ -62,65 +67,99 @@ impl StoryCache {
             return Ok(store.stories(ids)?.into_iter().map(Arc::new).collect());
         }
         let last = store.last_change()?;
-        let mut found: Vec<Option<Arc<Story>>> = vec![None; ids.len()];
+        let page = self.look_up(store, last, ids)?;
+        let read = if page.missing.is_empty() { Vec::new() } else { store.stories(&page.missing)? };
+        Ok(self.finish(page, read))
+    }
+
+    /// A page's first step, having read the change log's last number `last`: drops what changed
+    /// since the cache last looked, and finds what it holds of `ids`.
+    fn look_up(&self, store: &Store, last: i64, ids: &[StoryId]) -> Result<Page, ArchiveError> {
+        let mut state = self.lock();
+        if last > state.seen {
+            // The changes are read under the lock (a few, as writes go), so that no page
+            // serves a story dropped meanwhile.
+            if state.stories.is_empty() {
+                // Nothing to drop.
+            } else if last - state.seen <= self.most_changes_followed {
+                let (changed, _) = store.changes_since(state.seen)?;
+                for id in changed {
+                    state.remove(&id);
+                }
+            } else {
+                state.clear();
+            }
+            state.seen = last;
+        }
+        // A page that read the log before a newer page looked (`last < seen`) serves what is
+        // kept, which is newer than what it saw, and keeps nothing of its own.
+        let may_keep = (last == state.seen).then_some((last, state.generation));
+        let mut found = Vec::with_capacity(ids.len());
         let mut missing = Vec::new();
-        {
-            let mut state = self.lock()?;
-            if state.seen != last {
-                // The changes are read under the lock (a few, as writes go), so that no page
-                // serves a story dropped meanwhile.
-                if last > state.seen && last - state.seen <= self.most_changes_followed {
-                    let (changed, _) = store.changes_since(state.seen)?;
-                    for id in changed {
-                        state.remove(&id);
-                    }
-                } else {
-                    // Many changes, or a log that went back (a store restored from a backup).
-                    state.clear();
-                }
-                state.seen = last;
+        for id in ids {
+            let story = state.stories.get(id).map(Arc::clone);
+            if story.is_none() {
+                missing.push(*id);
             }
-            for (slot, id) in found.iter_mut().zip(ids) {
-                match state.stories.get(id) {
-                    Some(story) => *slot = Some(Arc::clone(story)),
-                    None => missing.push(*id),
+            found.push((*id, story));
+        }
+        Ok(Page { found, missing, may_keep })
+    }
+
+    /// A page's last step: `read` (what the store holds of the page's missing stories) fills
+    /// the gaps, and is kept only if nothing was seen or dropped since the page looked: a newer
+    /// page may have dropped an older version of one of these, or an erasure its text.
+    fn finish(&self, page: Page, read: Vec<Story>) -> Vec<Arc<Story>> {
+        let Page { mut found, may_keep, .. } = page;
+        let mut state = self.lock();
+        let keep = may_keep == Some((state.seen, state.generation));
+        for story in read {
+            let story = Arc::new(story);
+            for (id, slot) in &mut found {
+                if *id == story.id && slot.is_none() {
+                    *slot = Some(Arc::clone(&story));
                 }
+            }
+            if keep {
+                state.insert(story, self.budget);
             }
         }
-        if !missing.is_empty() {
-            let read = store.stories(&missing)?;
-            let mut state = self.lock()?;
-            // Only while no change has been seen since `last`: a newer page may have dropped
-            // an older version of one of these.
-            let keep = state.seen == last;
-            for story in read {
-                let story = Arc::new(story);
-                for (slot, id) in found.iter_mut().zip(ids) {
-                    if *id == story.id && slot.is_none() {
-                        *slot = Some(Arc::clone(&story));
-                    }
-                }
-                if keep {
-                    state.insert(story, self.budget);
-                }
-            }
-        }
-        let mut seen = std::collections::HashSet::with_capacity(ids.len());
-        Ok(found.into_iter().flatten().filter(|story| seen.insert(story.id)).collect())
+        drop(state);
+        let mut seen = std::collections::HashSet::with_capacity(found.len());
+        found.into_iter().filter_map(|(_, story)| story).filter(|story| seen.insert(story.id)).collect()
     }
 
     /// Drops a story at once (erased or redacted: its old text leaves memory now rather than at
-    /// the next search).
-    pub(crate) fn forget(&self, id: StoryId) -> Result<(), ArchiveError> {
-        self.lock()?.remove(&id);
-        Ok(())
+    /// the next search), and keeps pages that read it before from putting it back. (Only this
+    /// process's erasures: the server is the one process that serves search pages.)
+    pub(crate) fn forget(&self, id: StoryId) {
+        let mut state = self.lock();
+        state.remove(&id);
+        state.generation += 1;
     }
 
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, State>, ArchiveError> {
-        self.state
-            .lock()
-            .map_err(|_| ArchiveError::new(crate::ErrorKind::Internal, "the story cache's lock was poisoned"))
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        match self.state.lock() {
+            Ok(state) => state,
+            Err(poisoned) => {
+                // A page panicked while holding it: start again empty rather than fail every
+                // search from now on.
+                let mut state = poisoned.into_inner();
+                state.clear();
+                self.state.clear_poison();
+                state
+            }
+        }
     }
+}
+
+/// A page between looking in the cache and reading what it lacks from the store.
+struct Page {
+    /// Each id asked, with its story if kept.
+    found: Vec<(StoryId, Option<Arc<Story>>)>,
+    missing: Vec<StoryId>,
+    /// The log number and generation the page looked at, if it may keep what it reads.
+    may_keep: Option<(i64, u64)>,
 }
 
 impl State {
@@ -151,6 +190,7 @@ impl State {
     fn clear(&mut self) {
         self.stories.clear();
         self.bytes = 0;
+        self.generation += 1;
     }
 }
 
@@ -275,7 +315,7 @@ mod tests {
                 assert_eq!(cached(&cache, &reader, &ids), reader.stories(&ids).unwrap(), "before: {what}");
                 change(&mut writer, &ids);
                 assert_eq!(cached(&cache, &reader, &ids), reader.stories(&ids).unwrap(), "after: {what}");
-                let state = cache.lock().unwrap();
+                let state = cache.lock();
                 assert_eq!(
                     state.bytes,
                     state.stories.iter().map(|(_, story)| estimated_size(story)).sum::<usize>()
@@ -285,9 +325,9 @@ mod tests {
                 continue;
             }
             // Forgetting a story drops it at once.
-            assert!(cache.lock().unwrap().stories.contains(&ids[1]));
-            cache.forget(ids[1]).unwrap();
-            assert!(!cache.lock().unwrap().stories.contains(&ids[1]));
+            assert!(cache.lock().stories.contains(&ids[1]));
+            cache.forget(ids[1]);
+            assert!(!cache.lock().stories.contains(&ids[1]));
             // After more changes than it follows one by one, it starts again.
             let mut cache = StoryCache::new(budget);
             cache.most_changes_followed = 1;
@@ -298,6 +338,55 @@ mod tests {
             assert!(writer.set_status(ids[1], Status::Published).unwrap());
             assert_eq!(cached(&cache, &reader, &ids), reader.stories(&ids).unwrap(), "after many changes");
         }
+    }
+
+    type Between<'a> = Box<dyn Fn(&StoryCache, &mut Store, &[StoryId]) + 'a>;
+
+    #[test]
+    fn a_page_that_looked_before_cannot_put_back_what_was_dropped_since() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = Store::open(dir.path()).unwrap();
+        let stories: Vec<Story> =
+            ["one", "two"].iter().map(|name| story(name, "A story about buses.")).collect();
+        writer.insert_stories(&stories, true).unwrap();
+        let ids: Vec<StoryId> = stories.iter().map(|story| story.id).collect();
+        let readers = Readers::new(dir.path());
+        let reader = readers.get().unwrap();
+        // (what happens between a page's look and the end of its read, whether it keeps what it read)
+        let cases: Vec<(&str, Between<'_>, bool)> = vec![
+            ("nothing", Box::new(|_, _, _| {}), true),
+            ("the story forgotten (erased)", Box::new(|cache, _, ids| cache.forget(ids[0])), false),
+            (
+                "a change that a newer page saw",
+                Box::new(|cache, writer, ids| {
+                    assert!(writer.set_status(ids[1], Status::Reviewed).unwrap());
+                    cache.stories(&reader, &ids[1..]).unwrap();
+                }),
+                false,
+            ),
+        ];
+        for (what, between, kept) in cases {
+            let cache = StoryCache::new(1 << 20);
+            let page = cache.look_up(&reader, reader.last_change().unwrap(), &ids[..1]).unwrap();
+            assert_eq!(page.missing, ids[..1], "{what}");
+            between(&cache, &mut writer, &ids);
+            let read = reader.stories(&page.missing).unwrap();
+            assert_eq!(cache.finish(page, read).len(), 1, "served either way: {what}");
+            assert_eq!(cache.lock().stories.contains(&ids[0]), kept, "{what}");
+        }
+        // A page that read the log before a newer page looked serves what is kept, keeps nothing
+        // and drops nothing.
+        let cache = StoryCache::new(1 << 20);
+        let stale = reader.last_change().unwrap();
+        assert!(writer.set_status(ids[1], Status::Published).unwrap());
+        cache.stories(&reader, &ids[1..]).unwrap();
+        let page = cache.look_up(&reader, stale, &ids).unwrap();
+        assert_eq!(page.missing, ids[..1]);
+        let read = reader.stories(&page.missing).unwrap();
+        let served: Vec<StoryId> = cache.finish(page, read).iter().map(|story| story.id).collect();
+        assert_eq!(served, ids);
+        let state = cache.lock();
+        assert!(state.stories.contains(&ids[1]) && !state.stories.contains(&ids[0]));
     }
 
     #[test]
@@ -330,7 +419,7 @@ mod tests {
             let got: Vec<StoryId> =
                 cache.stories(&writer, &asked).unwrap().iter().map(|story| story.id).collect();
             assert_eq!(got, expected, "{asked:?}");
-            let state = cache.lock().unwrap();
+            let state = cache.lock();
             assert!(state.bytes <= cache.budget, "{} bytes kept", state.bytes);
             assert_eq!(
                 state.bytes,
@@ -347,7 +436,7 @@ mod tests {
         for n in (0..10).chain([0, 10]) {
             cache.stories(&writer, &[id(n)]).unwrap();
         }
-        let state = cache.lock().unwrap();
+        let state = cache.lock();
         let mut kept: Vec<StoryId> = state.stories.iter().map(|(id, _)| *id).collect();
         kept.sort();
         let mut expected: Vec<StoryId> = [0, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(id).to_vec();

@@ -298,11 +298,12 @@ impl<T: TokenStream> TokenStream for StemmingTokenStream<T> {
                 token.text.clear();
                 token.text.push_str(&stemmed);
             }
-            // The word as it is (most often), or a part of it.
+            // The word as it is (frostem borrows only its input unchanged).
             Cow::Borrowed(stemmed) if stemmed.as_ptr() == token.text.as_ptr() => {
                 let length = stemmed.len();
                 token.text.truncate(length);
             }
+            // Any other borrowed text (not made by frostem today): copied.
             Cow::Borrowed(stemmed) => {
                 self.buffer.clear();
                 self.buffer.push_str(stemmed);
