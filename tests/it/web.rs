@@ -366,6 +366,44 @@ async fn every_route_checks_the_role_and_the_story() {
         // Nothing changed since version 1: refused, with the reason on the page.
         ("POST", format!("/packs/{published}/publish"), vec![], [403, 403, 403, 422, 403, 403]),
         ("POST", format!("/packs/{draft}/findings/{finding}/remove"), vec![], [403, 403, 403, 303, 403, 403]),
+        // An upload must be a multipart form: this one is not, and stores nothing.
+        ("POST", "/submit/text".into(), vec![("title", "x")], [403, 400, 400, 403, 403, 403]),
+        (
+            "POST",
+            format!("/stories/{rita}/quotes/{}/remove", StoryId::new()),
+            vec![],
+            [403, 403, 403, 404, 403, 403],
+        ),
+        (
+            "POST",
+            "/themes/rename".into(),
+            vec![("from", "no-such-theme"), ("to", "other"), ("new_label", "Other")],
+            [403, 403, 403, 422, 403, 403],
+        ),
+        (
+            "POST",
+            "/themes/merge".into(),
+            vec![("merge_from", "no-such-theme"), ("merge_into", "housing")],
+            [403, 403, 403, 422, 403, 403],
+        ),
+        // A name that is not free: refused by the admin, with the reason on the page.
+        (
+            "POST",
+            "/admin/users".into(),
+            vec![("name", "rita"), ("roles", "reporter")],
+            [403, 403, 403, 403, 403, 422],
+        ),
+        ("POST", "/admin/users/no-such-person/disable".into(), vec![], [403, 403, 403, 403, 403, 404]),
+        // Without the log-in form's own cookie (a cross-site post, or an expired form): refused
+        // before the password is looked at (the log-in test below posts it with the cookie).
+        (
+            "POST",
+            "/login".into(),
+            vec![("username", "rita"), ("password", "x")],
+            [403, 403, 403, 403, 403, 403],
+        ),
+        // Last: it ends each person's session.
+        ("POST", "/logout".into(), vec![], [403, 303, 303, 303, 303, 303]),
     ];
     let mut failures = Vec::new();
     for (method, path, form, expected) in &matrix {
@@ -450,6 +488,27 @@ async fn logging_in_sets_a_strict_cookie_and_failures_are_limited() {
         .to_request();
     let response = app.call(other).await.unwrap();
     assert_eq!(response.headers().get("location").unwrap(), "/");
+
+    // From one address, failures across many accounts add up: guessing one password for every
+    // name is stopped too, and other addresses are not.
+    let from = |address: &str, username: &str, password: &str| {
+        test::TestRequest::post()
+            .uri("/login")
+            .peer_addr(format!("{address}:1000").parse().unwrap())
+            .cookie(login_cookie.clone())
+            .set_form([("csrf", csrf.as_str()), ("username", username), ("password", password)])
+            .to_request()
+    };
+    // 20 failures per address in 15 minutes (docs/security.md).
+    for n in 0..20 {
+        let wrong = app.call(from("10.7.7.7", &format!("guess{n}"), "password1")).await.unwrap();
+        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED, "guess {n}");
+    }
+    let limited = app.call(from("10.7.7.7", "rosa", PASSWORD)).await.unwrap();
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers().get("retry-after").is_some());
+    let elsewhere = app.call(from("10.7.7.6", "rosa", PASSWORD)).await.unwrap();
+    assert_eq!(elsewhere.status(), StatusCode::SEE_OTHER);
 }
 
 #[actix_web::test]
@@ -1083,6 +1142,21 @@ async fn curators_theme_quote_and_publish_and_the_taxonomy_keeps_assignments() {
         "transport/accessibility",
         "quotes are re-themed too"
     );
+    // The taxonomy page shows each theme's count of stories, as the store counts them.
+    let page =
+        body_text(app.call(request(&f, Some("carl"), "GET", "/themes", &[]).to_request()).await.unwrap())
+            .await;
+    let counts = f.state.archive.theme_counts().unwrap();
+    assert!(
+        counts
+            .iter()
+            .any(|count| count.theme.path.as_str() == "transport/accessibility" && count.stories >= 2)
+    );
+    for count in counts {
+        let row = page.split(&format!("<code>{}</code></td>", count.theme.path)).nth(1).unwrap_or_default();
+        let shown = row.split("<td>").nth(1).and_then(|cell| cell.split("</td>").next()).unwrap_or_default();
+        assert_eq!(shown, count.stories.to_string(), "{}", count.theme.path);
+    }
 
     // Withdrawing hides it from everyone at once, curators included.
     let withdraw = post(format!("/stories/{id}/status"), vec![("status", "withdrawn")]);
