@@ -450,7 +450,29 @@ async function curatorJourney(run, { users, stories }) {
   });
 
   await run.step('quote-marked', async () => {
-    await (await field(page, 'Passage to quote', 'passage')).fill(passage);
+    if (run.js) {
+      // Selecting the words in the story fills in the passage, and which appearance of them it is.
+      const selected = await page.evaluate((words) => {
+        const story = document.querySelector('[data-quotable]');
+        const walker = document.createTreeWalker(story, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+          const at = node.data.indexOf(words);
+          if (at < 0) continue;
+          const range = document.createRange();
+          range.setStart(node, at);
+          range.setEnd(node, at + words.length);
+          window.getSelection().removeAllRanges();
+          window.getSelection().addRange(range);
+          story.dispatchEvent(new MouseEvent('mouseup', { bubbles: true }));
+          return [document.getElementById('passage').value, document.getElementById('occurrence').value];
+        }
+        return null;
+      }, passage);
+      check(selected && selected[0] === passage && selected[1] === '1',
+        `selecting "${passage}" in the story should fill in the passage and occurrence 1, got ${JSON.stringify(selected)}`);
+    } else {
+      await (await field(page, 'Passage to quote', 'passage')).fill(passage);
+    }
     await run.navigateBy(button(page, 'Mark quote'), { post: true });
     await run.expectFlash();
     await visible(page.locator('ul.quotes blockquote', { hasText: passage }),

@@ -229,7 +229,12 @@ async fn an_erased_story_is_gone_from_everywhere() {
         let evidence = match story.content {
             storybank_domain::StoryContent::Text { .. } => {
                 let quote = archive
-                    .add_quote(curator, id, QuoteSelection::Passage(&format!("about {CANARY}")), vec![])
+                    .add_quote(
+                        curator,
+                        id,
+                        QuoteSelection::Passage { text: &format!("about {CANARY}"), occurrence: None },
+                        vec![],
+                    )
                     .unwrap();
                 Evidence::Quote { story: id, quote: quote.id }
             }

@@ -168,7 +168,9 @@ async fn every_endpoint_answers_every_role_and_every_answer_fits_the_openapi_doc
     let StoryContent::Text { body } = &shared.content else { unreachable!() };
     let line = body.lines().map(str::trim).find(|l| l.len() > 40 && !l.starts_with('#')).unwrap();
     let passage: String = line.chars().take(40).collect();
-    let quote = archive.add_quote(&carl, shared.id, QuoteSelection::Passage(&passage), Vec::new()).unwrap();
+    let quote = archive
+        .add_quote(&carl, shared.id, QuoteSelection::Passage { text: &passage, occurrence: None }, Vec::new())
+        .unwrap();
     let title = |raw: &str| Title::parse(raw).unwrap();
     let pack = archive.create_pack(&carl, title("Transport"), title("How?"), Audience::Commissioner).unwrap();
     let finding = archive

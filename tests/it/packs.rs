@@ -66,8 +66,14 @@ fn setup() -> Packs {
     // Words copied exactly from the story: the start of its first line of prose.
     let line = body.lines().map(str::trim).find(|line| line.len() > 40 && !line.starts_with('#')).unwrap();
     let passage: String = line.chars().take(50).collect();
-    let quote =
-        archive.add_quote(&curator, quoted.id, QuoteSelection::Passage(&passage), Vec::new()).unwrap();
+    let quote = archive
+        .add_quote(
+            &curator,
+            quoted.id,
+            QuoteSelection::Passage { text: &passage, occurrence: None },
+            Vec::new(),
+        )
+        .unwrap();
     Packs { test, curator, commissioner, quote_text: quote.text.clone(), quoted, whole }
 }
 

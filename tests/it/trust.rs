@@ -315,7 +315,10 @@ fn accepted_redactions_replace_the_text_everywhere_and_keep_one_pseudonym_per_pe
         .add_quote(
             &curator,
             id,
-            storybank_archive::QuoteSelection::Passage("Mary waited at 12 Canal Street"),
+            storybank_archive::QuoteSelection::Passage {
+                text: "Mary waited at 12 Canal Street",
+                occurrence: None,
+            },
             vec![],
         )
         .unwrap();

@@ -1171,6 +1171,40 @@ async fn curators_theme_quote_and_publish_and_the_taxonomy_keeps_assignments() {
 }
 
 #[actix_web::test]
+async fn a_quote_keeps_the_place_it_was_selected_from() {
+    let f = fixture();
+    let app = test::init_service(build_app(f.state.clone())).await;
+    let id = f.rita_story;
+    // "The night bus never came, so I walked home in the rain.": "n" is there six times.
+    let text = f.state.archive.story(id).unwrap().content.full_text();
+    let mut expected = Vec::new();
+    // (the passage, the occurrence the page's script sent) -> the status, and the quote's start
+    for (passage, occurrence, status, start) in [
+        ("n", "", 422, None),
+        ("n", "2", 303, Some(text.match_indices('n').nth(1).unwrap().0)),
+        ("never came", "", 303, Some(text.find("never came").unwrap())),
+        ("never came", "2", 422, None),
+    ] {
+        let form = vec![("passage", passage), ("occurrence", occurrence)];
+        let response = app
+            .call(request(&f, Some("carl"), "POST", &format!("/stories/{id}/quotes"), &form).to_request())
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), status, "{passage:?} {occurrence:?}");
+        let page = body_text(response).await;
+        if status == 422 {
+            assert!(page.contains("id=\"passage-error\""), "the reason sits by the field: {passage:?}");
+        }
+        let quotes = f.state.archive.story_for(&user(&f, "carl"), id).unwrap().curation.quotes;
+        if let Some(start) = start {
+            expected.push(storybank_domain::QuoteSpan::Text { start, end: start + passage.len() });
+        }
+        // A refused quote stores nothing.
+        assert_eq!(quotes.iter().map(|quote| quote.span).collect::<Vec<_>>(), expected, "{passage:?}");
+    }
+}
+
+#[actix_web::test]
 async fn publishing_needs_consent_and_alt_text() {
     let f = fixture();
     let app = test::init_service(build_app(f.state.clone())).await;

@@ -43,20 +43,35 @@
     });
   });
 
-  // Quote selection: words selected in the story text go into the passage field.
+  // Quote selection: words selected in the story text go into the passage field, and which
+  // appearance of them was selected into the occurrence field (so that words the story has
+  // twice are quoted where they were selected). Typing in the field forgets the selection.
   var passage = document.getElementById("passage");
+  var occurrence = document.getElementById("occurrence");
   if (passage) {
     document.addEventListener("mouseup", fillPassage);
     document.addEventListener("keyup", fillPassage);
+    passage.addEventListener("input", function () { if (occurrence) occurrence.value = ""; });
   }
   function fillPassage() {
     var selection = window.getSelection();
-    if (!selection || selection.isCollapsed) return;
+    if (!selection || selection.isCollapsed || !selection.rangeCount) return;
     var node = selection.anchorNode;
     var element = node && (node.nodeType === 1 ? node : node.parentElement);
-    if (!element || !element.closest("[data-quotable]")) return;
+    var story = element && element.closest("[data-quotable]");
+    if (!story) return;
     var text = selection.toString().trim();
-    if (text) passage.value = text;
+    if (!text) return;
+    passage.value = text;
+    if (occurrence) {
+      // The selection's appearance: those of the same words before it in the story, plus one.
+      var before = document.createRange();
+      before.setStart(story, 0);
+      var range = selection.getRangeAt(0);
+      before.setEnd(range.startContainer, range.startOffset);
+      var preceding = before.toString() + selection.toString().slice(0, selection.toString().indexOf(text));
+      occurrence.value = String(preceding.split(text).length);
+    }
   }
 
   // Theme typeahead: a form's single-choice theme list becomes a text box that suggests the

@@ -332,7 +332,7 @@ impl Archive {
             _ => &[],
         };
         let span = match span {
-            QuoteSelection::Passage(passage) => QuoteSpan::find(&full_text, passage),
+            QuoteSelection::Passage { text, occurrence } => QuoteSpan::locate(&full_text, text, occurrence),
             QuoteSelection::Cues { first, last } => QuoteSpan::cues(first, last, cues.len()),
         }
         .map_err(|err| invalid(err.to_string()))?;
@@ -548,7 +548,13 @@ impl Archive {
 #[derive(Clone, Copy, Debug)]
 pub enum QuoteSelection<'a> {
     /// Words copied (or selected) from the story's text.
-    Passage(&'a str),
+    Passage {
+        /// The words.
+        text: &'a str,
+        /// Which appearance of them was selected (1 for the first), when the page knows;
+        /// without it, words that appear more than once are refused.
+        occurrence: Option<usize>,
+    },
     /// Transcript cues, by position, first to last.
     Cues {
         /// The first cue.

@@ -123,6 +123,33 @@ impl QuoteSpan {
         Ok(QuoteSpan::Text { start, end: start + passage.len() })
     }
 
+    /// Finds the passage a curator selected: its `occurrence`th appearance in `text` (1 for the
+    /// first) when the page said which, else its only one. A passage that appears more than once
+    /// with no occurrence given is refused rather than guessed: the first appearance may not be
+    /// the one selected, and a quote must keep the exact place it came from.
+    pub fn locate(text: &str, passage: &str, occurrence: Option<usize>) -> Result<Self, DomainError> {
+        let first = Self::find(text, passage)?;
+        let passage = passage.trim();
+        let mut starts = text.match_indices(passage).map(|(start, _)| start);
+        let start = match occurrence {
+            Some(nth) => {
+                starts.nth(nth.saturating_sub(1)).filter(|_| nth >= 1).ok_or(DomainError::Field {
+                    field: "passage",
+                    problem: "is not in the story as often as the selection said: select it again",
+                })?
+            }
+            None if starts.nth(1).is_some() => {
+                return Err(DomainError::Field {
+                    field: "passage",
+                    problem: "appears more than once in the story: select or copy a few more words \
+                              around it, so that it is found once",
+                });
+            }
+            None => return Ok(first),
+        };
+        Ok(QuoteSpan::Text { start, end: start + passage.len() })
+    }
+
     /// A cue range of a transcript with `cue_count` cues.
     pub fn cues(first: usize, last: usize, cue_count: usize) -> Result<Self, DomainError> {
         if first > last || last >= cue_count {
@@ -190,6 +217,35 @@ mod tests {
                     assert_eq!(found.unwrap().text_of(text, &[]).unwrap(), passage.trim());
                 }
                 Err(()) => assert!(found.is_err(), "{passage:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_repeated_passage_is_located_by_its_occurrence_or_refused() {
+        let text = "The bus never came. Then the bus came late. The bus never came!";
+        // (passage, occurrence) -> its start, or refused
+        for (passage, occurrence, expected) in [
+            ("Then the bus", None, Some(20)),
+            ("Then the bus", Some(1), Some(20)),
+            ("The bus never came", None, None),
+            ("The bus never came", Some(1), Some(0)),
+            ("The bus never came", Some(2), Some(44)),
+            ("The bus never came", Some(3), None),
+            ("The bus never came", Some(0), None),
+            (" The bus never came ", Some(2), Some(44)),
+            ("bus", Some(2), Some(29)),
+            ("the train", None, None),
+            ("", Some(1), None),
+        ] {
+            let located = QuoteSpan::locate(text, passage, occurrence);
+            match expected {
+                Some(start) => {
+                    let end = start + passage.trim().len();
+                    assert_eq!(located, Ok(QuoteSpan::Text { start, end }), "{passage:?} {occurrence:?}");
+                    assert_eq!(&text[start..end], passage.trim());
+                }
+                None => assert!(located.is_err(), "{passage:?} {occurrence:?}: {located:?}"),
             }
         }
     }

@@ -225,6 +225,9 @@ pub struct QuoteAnswer {
 #[serde(deny_unknown_fields)]
 pub struct NewQuote {
     pub passage: Option<String>,
+    /// Which appearance of `passage` is meant (1 for the first); needed when it appears more
+    /// than once in the story.
+    pub occurrence: Option<usize>,
     pub first_cue: Option<usize>,
     pub last_cue: Option<usize>,
     /// Themes the quote speaks to.

@@ -548,7 +548,7 @@ pub async fn add_quote(
     body: web::Json<NewQuote>,
 ) -> Result<HttpResponse, ApiError> {
     let id = story_id(&path)?;
-    let NewQuote { passage, first_cue, last_cue, themes } = body.into_inner();
+    let NewQuote { passage, occurrence, first_cue, last_cue, themes } = body.into_inner();
     let themes: Vec<ThemePath> = themes
         .iter()
         .map(|raw| ThemePath::parse(raw))
@@ -557,7 +557,7 @@ pub async fn add_quote(
     let who = user.0.clone();
     let quote = blocking(&state, move |archive| {
         let selection = match (passage.as_deref(), first_cue, last_cue) {
-            (Some(passage), None, None) => QuoteSelection::Passage(passage),
+            (Some(passage), None, None) => QuoteSelection::Passage { text: passage, occurrence },
             (None, Some(first), Some(last)) => QuoteSelection::Cues { first, last },
             _ => return Err(ApiError::invalid("give either passage, or first_cue and last_cue")),
         };

@@ -501,6 +501,9 @@ pub async fn add_quote(
     user.require(Role::Curator)?;
     let story = story_id(&id)?;
     let passage = single(&body, "passage");
+    // Filled in by the page's script when words are selected in the story: which appearance of
+    // them (a passage typed or pasted has none, and must then appear once).
+    let occurrence = single(&body, "occurrence").parse::<usize>().ok();
     let (first, last) = (single(&body, "first_cue"), single(&body, "last_cue"));
     let themes = repeated(&body, "quote_themes")
         .iter()
@@ -517,7 +520,7 @@ pub async fn add_quote(
     let result = blocking(&state, move |archive| {
         let selection = match cues {
             Some((first, last)) => QuoteSelection::Cues { first, last },
-            None => QuoteSelection::Passage(&text),
+            None => QuoteSelection::Passage { text: &text, occurrence },
         };
         archive.add_quote(&who, story, selection, themes)
     })
