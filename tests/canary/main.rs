@@ -278,6 +278,32 @@ async fn an_erased_story_is_gone_from_everywhere() {
     assert_eq!(status, StatusCode::OK);
     assert!(contains_canary(page.as_bytes()));
 
+    // Log in through the log-in page, once with a wrong password: none of the passwords, the
+    // session token or the form's tokens may reach a log line (checked at the end).
+    let form = app.call(test::TestRequest::get().uri("/login").to_request()).await.unwrap();
+    let login_cookie = form.response().cookies().find(|c| c.name() == "sb_login").unwrap().into_owned();
+    let (_, login_page) = body(form).await;
+    let login_csrf =
+        login_page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let mut secrets = vec![login_csrf.clone(), login_cookie.value().to_owned(), WRONG_PASSWORD.to_owned()];
+    for (password, status) in
+        [(WRONG_PASSWORD, StatusCode::UNAUTHORIZED), ("a long test password", StatusCode::SEE_OTHER)]
+    {
+        let attempt = test::TestRequest::post()
+            .uri("/login")
+            .peer_addr("10.9.8.6:1234".parse().unwrap())
+            .cookie(login_cookie.clone())
+            .set_form([("csrf", login_csrf.as_str()), ("username", "cara"), ("password", password)])
+            .to_request();
+        let response = app.call(attempt).await.unwrap();
+        assert_eq!(response.status(), status);
+        if let Some(session) = response.response().cookies().find(|c| c.name() == "sb_session") {
+            secrets.push(session.value().to_owned());
+        }
+    }
+    assert_eq!(secrets.len(), 4, "a session was started");
+    secrets.extend([people.curator_cookie.clone(), people.token.clone()]);
+
     // Erase them: one through the web page, the others through the archive.
     let csrf = archive.accounts().session(&people.curator_cookie).unwrap().unwrap().csrf;
     let erase = test::TestRequest::post()
@@ -364,4 +390,12 @@ async fn an_erased_story_is_gone_from_everywhere() {
         .filter(|line| contains_canary(line.as_bytes()))
         .collect();
     assert!(lines.is_empty(), "log lines hold the canary: {lines:#?}");
+    let text = String::from_utf8_lossy(&logged);
+    assert!(text.contains("logged in") && text.contains("log-in failed"), "the log-ins were logged");
+    for secret in &secrets {
+        assert!(!text.contains(secret.as_str()), "a log line holds a password or token");
+    }
 }
+
+/// A wrong password tried at the log-in page (it must not be logged either).
+const WRONG_PASSWORD: &str = "wrong-password-7731-canary";

@@ -512,6 +512,29 @@ async fn logging_in_sets_a_strict_cookie_and_failures_are_limited() {
 }
 
 #[actix_web::test]
+async fn cookies_are_secure_when_served_over_https() {
+    // `serve --secure-cookies`, for an HTTPS proxy in front: both cookies say Secure.
+    let f = fixture();
+    let state = web::Data::new(AppState::new(f.state.archive.clone(), true, "Storybank test"));
+    let app = test::init_service(build_app(state)).await;
+    let form = app.call(test::TestRequest::get().uri("/login").to_request()).await.unwrap();
+    let login_cookie = form.response().cookies().find(|c| c.name() == "sb_login").unwrap().into_owned();
+    assert_eq!(login_cookie.secure(), Some(true));
+    let html = body_text(form).await;
+    let csrf = html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let logged_in = test::TestRequest::post()
+        .uri("/login")
+        .peer_addr("10.9.9.5:1000".parse().unwrap())
+        .cookie(login_cookie)
+        .set_form([("csrf", csrf.as_str()), ("username", "carl"), ("password", PASSWORD)])
+        .to_request();
+    let response = app.call(logged_in).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let session = response.response().cookies().find(|c| c.name() == "sb_session").unwrap().into_owned();
+    assert_eq!((session.secure(), session.http_only()), (Some(true), Some(true)));
+}
+
+#[actix_web::test]
 async fn logging_out_and_disabling_end_sessions_at_once() {
     let f = fixture();
     let app = test::init_service(build_app(f.state.clone())).await;
