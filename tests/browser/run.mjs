@@ -2,7 +2,8 @@
 // Storybank browser journeys: a reporter submits a photo story from a phone-sized screen, a curator
 // tags, themes, quotes, annotates and publishes it on a desktop-sized one, builds an insight pack
 // from search results and publishes it, and a commissioner reads the pack, follows its evidence to
-// the story, opens the theme overview and downloads every export format. Every journey runs twice,
+// the story, opens the theme overview and downloads every export format; an admin adds an account,
+// changes its roles, disables it and reads the audit trail. Every journey runs twice,
 // with JavaScript on and with it off (the web app is server-rendered and must work without JS).
 // In the JS pass, axe-core checks every page reached; a `serious` or `critical` violation fails.
 //
@@ -221,7 +222,7 @@ class JourneyRun {
       check((await password.getAttribute('type')) === 'password', 'the password field should be type="password"');
       await visible(button(this.page, 'Log in'), 'a "Log in" button');
     });
-    const landing = { reporter: '/my/stories', curator: '/review', commissioner: '/packs' }[user.role];
+    const landing = { reporter: '/my/stories', curator: '/review', commissioner: '/packs', admin: '/admin/users' }[user.role];
     await this.step('logged-in', async () => {
       await byLabel(this.page, 'User name').fill(user.name);
       await byLabel(this.page, 'Password').fill(user.password);
@@ -382,6 +383,16 @@ async function reporterJourney(run, { users, stories }) {
     await visible(statusText(page, 'submitted'), 'the status "submitted"');
   });
 
+  // The other two upload forms: each a page of its own, checked like every page.
+  for (const [kind, heading] of [['text', 'written story'], ['transcript', 'transcript']]) {
+    await run.step(`${kind}-form`, async () => {
+      await run.goto(`/submit/${kind}`);
+      await visible(page.getByRole('heading', { level: 1 }).filter({ hasText: new RegExp(heading, 'i') }), `an <h1> about a ${heading}`);
+      await field(page, 'Title', 'title');
+      await visible(button(page, 'Submit story'), 'a "Submit story" button');
+    });
+  }
+
   await run.step('my-stories', async () => {
     await run.goto('/my/stories');
     const link = page.getByRole('link', { name: story.title, exact: true });
@@ -503,6 +514,51 @@ async function curatorJourney(run, { users, stories }) {
     await run.navigateBy(button(page, 'Publish'), { post: true });
     await run.expectFlash();
     await visible(statusText(page, 'published'), 'the status "published"');
+  });
+
+  // The taxonomy and the erasure record: pages of the curation team, checked like every page.
+  await run.step('themes', async () => {
+    await run.goto('/themes');
+    await visible(page.getByRole('heading', { level: 1, name: 'Themes', exact: true }), 'the <h1> "Themes"');
+    await visible(page.locator('table.list code', { hasText: theme }), `the theme ${theme} in the taxonomy`);
+  });
+  await run.step('erasures', async () => {
+    await run.goto('/erasures');
+    await visible(page.getByRole('heading', { level: 1, name: 'Erasures', exact: true }), 'the <h1> "Erasures"');
+  });
+
+  await run.logout();
+}
+
+// An admin: adds an account (its first password shown once), changes its roles, disables it,
+// and reads the audit trail.
+async function adminJourney(run, { users }) {
+  const { page, mode } = run;
+  const name = `newcomer-${mode}`;
+  await run.login(users.adam);
+
+  await run.step('account-added', async () => {
+    await (await field(page, 'User name', 'username')).fill(name);
+    await page.locator('#new-role-reporter').check();
+    await run.navigateBy(button(page, 'Add account'));
+    await visible(page.locator('.notice[role="status"] code.secret'), 'the first password, shown once');
+    await visible(page.getByRole('cell', { name, exact: true }), `a row for ${name}`);
+  });
+
+  await run.step('roles-changed', async () => {
+    await page.locator(`#roles-${name}-curator`).check();
+    await run.navigateBy(page.getByRole('button', { name: `Save roles of ${name}`, exact: true }), { post: true });
+    check(await page.locator(`#roles-${name}-curator`).isChecked(), `${name} should now be a curator`);
+  });
+
+  await run.step('account-disabled', async () => {
+    await run.navigateBy(page.getByRole('button', { name: `Disable ${name}`, exact: true }), { post: true });
+    await visible(page.getByRole('button', { name: `Enable ${name}`, exact: true }), `an "Enable" button for ${name}`);
+  });
+
+  await run.step('audit', async () => {
+    await run.goto('/admin/audit');
+    await visible(page.getByRole('heading', { level: 1, name: 'Audit trail', exact: true }), 'the <h1> "Audit trail"');
   });
 
   await run.logout();
@@ -649,7 +705,7 @@ async function commissionerJourney(run, { users, stories, packs }) {
   await run.logout();
 }
 
-const JOURNEYS = { reporter: reporterJourney, curator: curatorJourney, pack: packJourney, commissioner: commissionerJourney };
+const JOURNEYS = { reporter: reporterJourney, curator: curatorJourney, pack: packJourney, commissioner: commissionerJourney, admin: adminJourney };
 // Each journey builds on the ones before it, in the same mode.
 const NEEDS = { curator: ['reporter'], pack: ['reporter', 'curator'], commissioner: ['reporter', 'curator', 'pack'] };
 
@@ -692,7 +748,7 @@ async function startServer(tmp) {
   const dataDir = join(tmp, 'data');
   runCli(bin, ['--data-dir', dataDir, 'ingest', 'stories-sample']);
   const users = {};
-  for (const [name, role] of [['rita', 'reporter'], ['carl', 'curator'], ['cora', 'commissioner']]) {
+  for (const [name, role] of [['rita', 'reporter'], ['carl', 'curator'], ['cora', 'commissioner'], ['adam', 'admin']]) {
     const password = randomBytes(18).toString('base64url');
     runCli(bin, ['--data-dir', dataDir, 'user', 'add', name, '--role', role, '--password-stdin'], { input: password });
     users[name] = { name, role, password };
