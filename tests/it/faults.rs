@@ -1,6 +1,6 @@
-//! Faults: the server killed (`kill -9`) during uploads, ingestion killed at any moment (during
-//! index commits too), and a full disk during ingestion. Afterwards every acknowledged story is
-//! present exactly once and search agrees with the store.
+//! Faults: the server killed (`kill -9`) during uploads, or stopped (SIGTERM) during one,
+//! ingestion killed at any moment (during index commits too), and a full disk during ingestion.
+//! Afterwards every acknowledged story is present exactly once and search agrees with the store.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
@@ -94,17 +94,20 @@ fn assert_consistent(data: &Path, acknowledged: &BTreeSet<String>) -> usize {
     stored.len()
 }
 
+/// A new archive in `data` with a reporter, and an API token of theirs.
+fn reporter_token(data: &Path) -> String {
+    let archive = Archive::open(Config::new(data)).unwrap();
+    let accounts = archive.accounts();
+    let name = UserName::parse("rita").unwrap();
+    let password = Password::parse("a long test password").unwrap();
+    accounts.add_user(name.clone(), Roles::new([Role::Reporter]).unwrap(), &password).unwrap();
+    accounts.create_token(&name, "faults").unwrap().1
+}
+
 #[test]
 fn acknowledged_uploads_survive_the_server_being_killed() {
     let dir = tempfile::tempdir().unwrap();
-    let token = {
-        let archive = Archive::open(Config::new(dir.path())).unwrap();
-        let accounts = archive.accounts();
-        let name = UserName::parse("rita").unwrap();
-        let password = Password::parse("a long test password").unwrap();
-        accounts.add_user(name.clone(), Roles::new([Role::Reporter]).unwrap(), &password).unwrap();
-        accounts.create_token(&name, "faults").unwrap().1
-    };
+    let token = reporter_token(dir.path());
     let acknowledged = Arc::new(Mutex::new(BTreeSet::new()));
     for round in 0..2 {
         let port = free_port();
@@ -152,6 +155,55 @@ fn acknowledged_uploads_survive_the_server_being_killed() {
         assert!(acknowledged.len() >= before + 40, "round {round}: only {} uploads", acknowledged.len());
         assert_consistent(dir.path(), &acknowledged);
     }
+}
+
+#[test]
+fn sigterm_lets_a_request_in_flight_finish_then_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = reporter_token(dir.path());
+    let port = free_port();
+    let mut server = serve(dir.path(), port);
+    // An upload whose body is half sent when the server is told to stop.
+    let body = serde_json::json!({"manifest": {
+        "title": "Sent while the server stopped", "form": "text", "language": "en",
+        "body": "The last bus left before the meeting ended, so everyone walked.",
+    }})
+    .to_string();
+    let (first, rest) = body.split_at(body.len() / 2);
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        stream,
+        "POST /api/v1/stories HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+         Authorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{first}",
+        body.len()
+    )
+    .unwrap();
+    stream.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let signalled = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    assert!(signalled.success());
+    std::thread::sleep(Duration::from_millis(500));
+    // New connections are no longer taken; the one in flight is answered.
+    assert!(http(port, "GET", "/healthz", None, None).is_none(), "still taking new requests");
+    stream.write_all(rest.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    // Then it stops by itself, cleanly.
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "the server did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    let id: serde_json::Value =
+        serde_json::from_str(answer.split_once("\r\n\r\n").map(|(_, body)| body).unwrap_or("")).unwrap();
+    let acknowledged = BTreeSet::from([id["id"].as_str().unwrap().to_owned()]);
+    assert_eq!(assert_consistent(dir.path(), &acknowledged), 1);
 }
 
 #[test]
