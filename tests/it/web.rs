@@ -708,6 +708,31 @@ fn upload(
 }
 
 #[actix_web::test]
+async fn a_forged_upload_is_refused_before_its_file_is_read() {
+    let f = fixture_with(|config| {
+        config.limits.max_image_bytes = 4 * 1024 * 1024;
+        config.limits.max_text_bytes = 1024 * 1024;
+    });
+    let app = test::init_service(build_app(f.state.clone())).await;
+    // The token comes first, as the forms send it; the file after it is beyond every limit (it
+    // would be answered 422 "too large" if it were read).
+    let huge = vec![0u8; 8 * 1024 * 1024];
+    for (token, status) in [
+        ("forged", StatusCode::FORBIDDEN),
+        (f.logins["rita"].csrf.as_str(), StatusCode::UNPROCESSABLE_ENTITY),
+    ] {
+        let (content_type, body) =
+            multipart(&[("csrf", token), ("title", "A photo")], Some(("photo", "p.jpg", &huge)));
+        let request = request(&f, Some("rita"), "GET", "/submit/photo", &[])
+            .method(actix_web::http::Method::POST)
+            .insert_header(("content-type", content_type))
+            .set_payload(body)
+            .to_request();
+        assert_eq!(app.call(request).await.unwrap().status(), status, "{token}");
+    }
+}
+
+#[actix_web::test]
 async fn reporters_upload_through_the_same_ingestion_and_errors_sit_by_their_fields() {
     let f = fixture_with(|config| config.limits.max_image_bytes = 200 * 1024);
     let app = test::init_service(build_app(f.state.clone())).await;

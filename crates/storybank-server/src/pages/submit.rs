@@ -149,12 +149,16 @@ impl Parts {
 
 /// Reads the multipart body, enforcing the limits while streaming: a file over its limit, or a
 /// field over [`MAX_FIELD_BYTES`], is refused before it is all read.
+/// Reads the upload's parts within the limits. `check_csrf` judges the form's token as soon as
+/// its part arrives (the forms send it first), so a forged upload is refused before its file is
+/// read; the caller checks it again once all is read, for a form that sent it later or not at all.
 async fn read_parts(
     mut multipart: Multipart,
     kind: Kind,
     max_file: u64,
     max_text: u64,
     errors: &mut FieldErrors,
+    check_csrf: impl Fn(&str) -> Result<(), PageError>,
 ) -> Result<Parts, PageError> {
     let mut parts = Parts::default();
     // The whole body: one file, the story's text twice over (body or pasted transcript) and the
@@ -221,7 +225,12 @@ async fn read_parts(
             }
         } else {
             match String::from_utf8(bytes) {
-                Ok(text) => parts.fields.entry(name).or_default().push(text),
+                Ok(text) => {
+                    if name == "csrf" {
+                        check_csrf(&text)?;
+                    }
+                    parts.fields.entry(name).or_default().push(text);
+                }
                 Err(_) => errors.add(field_name, "This is not valid text (UTF-8)."),
             }
         }
@@ -291,7 +300,10 @@ pub async fn upload(
     let limits = state.archive.limits().clone();
     let max_file = if kind == Kind::Photo { limits.max_image_bytes } else { limits.max_text_bytes };
     let mut errors = FieldErrors::default();
-    let parts = read_parts(multipart, kind, max_file, limits.max_text_bytes, &mut errors).await?;
+    let parts = read_parts(multipart, kind, max_file, limits.max_text_bytes, &mut errors, |token| {
+        user.check_csrf(token)
+    })
+    .await?;
     user.check_csrf(&parts.text("csrf"))?;
 
     let values = SubmitValues {
