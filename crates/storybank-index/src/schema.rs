@@ -224,6 +224,17 @@ mod date_tests {
     use super::*;
 
     #[test]
+    fn the_stemmed_fields_keep_no_positions() {
+        // Their analyzer (`StemsTokenizer`) gives each word's stems together, out of text order,
+        // which only a field without positions may take.
+        let fields = Fields::new();
+        for (code, field) in &fields.text_by_language {
+            let record = fields.schema.get_field_entry(*field).field_type().get_index_record_option();
+            assert_eq!(record, Some(IndexRecordOption::WithFreqs), "text_{code}");
+        }
+    }
+
+    #[test]
     fn far_dates_are_clamped_not_overflowed() {
         for raw in ["0001-01-01", "9999-12-31", "+262143-12-31"] {
             let day: NaiveDate = raw.parse().unwrap_or(NaiveDate::MAX);

@@ -17,7 +17,8 @@ use tantivy::query::{
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{DocAddress, DocId, DocSet, Order, Searcher, SegmentReader, TERMINATED, Term};
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{DocAddress, DocId, DocSet, Order, Score, Searcher, SegmentReader, TERMINATED, Term};
 
 use crate::any_term::AnyTerm;
 use crate::facets::{LevelCounts, SEPARATOR};
@@ -341,9 +342,24 @@ impl StoryIndex {
         if cached.is_empty() { query } else { Box::new(Filtered::new(query, cached, &self.filters)) }
     }
 
-    /// The tokens `field`'s analyzer makes of `text`.
+    /// The analyzer that reads `field`'s text in order, with each token's place in it: the one
+    /// the field is indexed with, but for the languages' fields (indexed with their stems
+    /// grouped by word), the same stems in text order.
+    pub(crate) fn reading_analyzer(&self, field: Field) -> Result<TextAnalyzer, IndexError> {
+        if let Some((code, _)) = self.fields.text_by_language.iter().find(|(_, known)| *known == field) {
+            let name = crate::analysis::stemmed_in_order_analyzer_name(code);
+            return self
+                .index
+                .tokenizers()
+                .get(&name)
+                .ok_or_else(|| IndexError::Invalid(format!("no analyzer {name} is registered")));
+        }
+        Ok(self.index.tokenizer_for_field(field)?)
+    }
+
+    /// The tokens `field`'s analyzer makes of `text`, in order.
     fn analyze(&self, field: Field, text: &str) -> Vec<String> {
-        let Ok(mut analyzer) = self.index.tokenizer_for_field(field) else {
+        let Ok(mut analyzer) = self.reading_analyzer(field) else {
             return Vec::new();
         };
         let mut stream = analyzer.token_stream(text);
@@ -519,9 +535,18 @@ impl Snippets<'_> {
             let (generator, terms) = match self.generators.entry(field) {
                 std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
                 std::collections::hash_map::Entry::Vacant(entry) => {
-                    let mut generator = SnippetGenerator::create(&self.searcher, self.query.as_ref(), field)?;
-                    generator.set_max_num_chars(self.max_chars);
                     let terms = words_in_index(&self.searcher, self.query.as_ref(), field)?;
+                    // Each word weighed as `SnippetGenerator::create` weighs it (rarer words
+                    // count for more), with the analyzer that reads a text in order.
+                    let mut weights = std::collections::BTreeMap::new();
+                    for term in &terms {
+                        if let Some(text) = term.value().as_str() {
+                            let weight = 1.0 / (1.0 + self.searcher.doc_freq(term)? as Score);
+                            weights.insert(text.to_owned(), weight);
+                        }
+                    }
+                    let analyzer = self.index.reading_analyzer(field)?;
+                    let generator = SnippetGenerator::new(weights, analyzer, field, self.max_chars);
                     entry.insert((generator, terms))
                 }
             };
