@@ -256,10 +256,17 @@ impl Archive {
             }
         }
         let mut planned = Vec::new();
-        for path in manifests {
-            let provenance = provenance_of(&path);
-            let parsed =
-                read_limited(&path, self.limits.max_text_bytes).and_then(|bytes| Manifest::parse(&bytes));
+        // Read and parsed on every core (a large folder's manifests hold its texts), in order.
+        let parsed: Vec<_> = manifests
+            .into_par_iter()
+            .map(|path| {
+                let provenance = provenance_of(&path);
+                let parsed =
+                    read_limited(&path, self.limits.max_text_bytes).and_then(|bytes| Manifest::parse(&bytes));
+                (path, provenance, parsed)
+            })
+            .collect();
+        for (path, provenance, parsed) in parsed {
             match parsed {
                 Ok(manifest) => {
                     if let ManifestContent::File(file) = &manifest.content {
@@ -279,7 +286,7 @@ impl Archive {
                 planned.push(Work::Bare { path, provenance });
             }
         }
-        planned.sort_by_key(Work::source);
+        planned.sort_by_cached_key(Work::source);
         work.extend(planned);
     }
 }

@@ -274,7 +274,8 @@ impl Archive {
             .filter(|(_, outcome)| matches!(outcome, InsertOutcome::Inserted(_)))
             .map(|(story, _)| story.clone())
             .collect();
-        self.index()?.upsert(&inserted).map_err(search::index_error)?;
+        // Each inserted story has an id made for it in `prepare_story`: no version to replace.
+        self.index()?.add_new(&inserted).map_err(search::index_error)?;
         Ok(stories
             .into_iter()
             .zip(outcomes)

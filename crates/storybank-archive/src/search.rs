@@ -117,7 +117,8 @@ fn fill(store: &Store, index: &StoryIndex, progress: &dyn Progress) -> Result<()
     let load = index.start_bulk_load().map_err(index_error)?;
     let loaded = (|| {
         for chunk in ids.chunks(INDEX_CHUNK) {
-            index.upsert(&store.stories(chunk)?).map_err(index_error)?;
+            // A fresh generation holds none of them yet: nothing to replace.
+            index.add_new(&store.stories(chunk)?).map_err(index_error)?;
             progress.advanced(chunk.len());
         }
         index.commit(last_change).map_err(index_error)
