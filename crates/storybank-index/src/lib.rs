@@ -46,8 +46,9 @@ const CURRENT_FILE: &str = "CURRENT";
 ///
 /// Only a bulk load (a large ingest, a reindex) fills much of it: a commit writes what was added
 /// since the last one. The more it holds, the fewer segments a bulk load writes and then merges
-/// into one, on one core: 100,000 stories wrote ten segments with 192 MB and three or four with
-/// 640 MB, and their merge took 3.4 s instead of 5.7 s (see `docs/benchmarks.md`).
+/// into one, on one core: a reindex of 100,000 stories on two cores wrote ten segments with 192 MB
+/// and two (one per indexing thread) with 640 MB, whose merge took 3.4 s instead of 5.7 s (see
+/// `docs/benchmarks.md`).
 fn writer_memory() -> usize {
     const MB: usize = 1024 * 1024;
     total_memory().map_or(192 * MB, |total| (total / 8).clamp(128 * MB, 640 * MB))
