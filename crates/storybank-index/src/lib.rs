@@ -42,7 +42,8 @@ pub use crate::search::{MAX_DEPTH, Snippets};
 const CURRENT_FILE: &str = "CURRENT";
 
 /// How much memory the index writer may fill before it writes a segment: an eighth of the
-/// machine's memory, between 128 and 640 MB (192 MB where the machine's memory is not known).
+/// machine's memory (or of the container's limit, when that is lower), between 128 and 640 MB
+/// (192 MB where the memory is not known).
 ///
 /// Only a bulk load (a large ingest, a reindex) fills much of it: a commit writes what was added
 /// since the last one. The more it holds, the fewer segments a bulk load writes and then merges
@@ -54,9 +55,21 @@ fn writer_memory() -> usize {
     total_memory().map_or(192 * MB, |total| (total / 8).clamp(128 * MB, 640 * MB))
 }
 
-/// The machine's memory in bytes, from `/proc/meminfo` (Linux).
+/// The memory this process may use, in bytes: the machine's (`/proc/meminfo`, Linux), or the
+/// limit of its control group when lower (a container's, seen at the top of its own cgroup
+/// tree: v2's `memory.max`, v1's `memory.limit_in_bytes`).
 fn total_memory() -> Option<usize> {
-    memory_in_meminfo(&fs::read_to_string("/proc/meminfo").ok()?)
+    let machine = memory_in_meminfo(&fs::read_to_string("/proc/meminfo").ok()?)?;
+    let limit = ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"]
+        .into_iter()
+        .filter_map(|path| cgroup_limit(&fs::read_to_string(path).ok()?))
+        .min();
+    Some(limit.map_or(machine, |limit| limit.min(machine)))
+}
+
+/// A cgroup memory limit file's bytes; `None` for `max` (no limit).
+fn cgroup_limit(text: &str) -> Option<usize> {
+    text.trim().parse().ok()
 }
 
 /// `MemTotal` of a `/proc/meminfo` text, in bytes.
@@ -448,6 +461,15 @@ mod tests {
             ("", None),
         ] {
             assert_eq!(memory_in_meminfo(meminfo), expected, "{meminfo:?}");
+        }
+        for (limit, expected) in [
+            ("max\n", None),
+            ("1073741824\n", Some(1 << 30)),
+            // cgroup v1's "no limit".
+            ("9223372036854771712\n", usize::try_from(9_223_372_036_854_771_712u64).ok()),
+            ("", None),
+        ] {
+            assert_eq!(cgroup_limit(limit), expected, "{limit:?}");
         }
         let budget = writer_memory();
         assert!((128 << 20..=640 << 20).contains(&budget), "{budget}");
