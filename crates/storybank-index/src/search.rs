@@ -535,16 +535,9 @@ impl Snippets<'_> {
             let (generator, terms) = match self.generators.entry(field) {
                 std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
                 std::collections::hash_map::Entry::Vacant(entry) => {
-                    let terms = words_in_index(&self.searcher, self.query.as_ref(), field)?;
-                    // Each word weighed as `SnippetGenerator::create` weighs it (rarer words
-                    // count for more), with the analyzer that reads a text in order.
-                    let mut weights = std::collections::BTreeMap::new();
-                    for term in &terms {
-                        if let Some(text) = term.value().as_str() {
-                            let weight = 1.0 / (1.0 + self.searcher.doc_freq(term)? as Score);
-                            weights.insert(text.to_owned(), weight);
-                        }
-                    }
+                    let (terms, weights) = words_in_index(&self.searcher, self.query.as_ref(), field)?;
+                    // The generator reads a text with the stems in order (the field's own
+                    // analyzer may give them grouped).
                     let analyzer = self.index.reading_analyzer(field)?;
                     let generator = SnippetGenerator::new(weights, analyzer, field, self.max_chars);
                     entry.insert((generator, terms))
@@ -638,9 +631,13 @@ fn word_border(text: &str, mut at: usize) -> usize {
     text[at..].find(char::is_whitespace).map_or(text.len(), |offset| at + offset)
 }
 
-/// `query`'s terms on `field` that occur in the index (those a snippet can mark), as the snippet
-/// generator finds them.
-fn words_in_index(searcher: &Searcher, query: &dyn Query, field: Field) -> Result<Vec<Term>, IndexError> {
+/// `query`'s terms on `field` that occur in the index (those a snippet can mark), and each one's
+/// text weighed as `SnippetGenerator::create` weighs it (the rarer, the more it counts).
+fn words_in_index(
+    searcher: &Searcher,
+    query: &dyn Query,
+    field: Field,
+) -> Result<(Vec<Term>, std::collections::BTreeMap<String, Score>), IndexError> {
     let mut terms = std::collections::BTreeSet::new();
     query.query_terms(&mut |term, _| {
         if term.field() == field {
@@ -648,12 +645,16 @@ fn words_in_index(searcher: &Searcher, query: &dyn Query, field: Field) -> Resul
         }
     });
     let mut present = Vec::with_capacity(terms.len());
+    let mut weights = std::collections::BTreeMap::new();
     for term in terms {
-        if term.value().as_str().is_some() && searcher.doc_freq(&term)? > 0 {
+        let Some(text) = term.value().as_str().map(str::to_owned) else { continue };
+        let documents = searcher.doc_freq(&term)?;
+        if documents > 0 {
+            weights.insert(text, 1.0 / (1.0 + documents as Score));
             present.push(term);
         }
     }
-    Ok(present)
+    Ok((present, weights))
 }
 
 /// Each of `terms` (all on `field`) that the document `found` holds: its index in `terms`, and
