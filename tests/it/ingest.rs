@@ -3,10 +3,11 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use image::ImageDecoder;
-use storybank_archive::{IngestReport, StoryOutcome};
+use storybank_archive::{IngestReport, Progress, StoryOutcome};
 use storybank_domain::{Form, StoryContent, StoryId};
 
 use crate::support::{TestArchive, data_dir, sample_dir, stdout, storybank};
@@ -67,6 +68,56 @@ fn every_sample_story_is_ingested_once() {
     for form in [Form::Text, Form::Transcript, Form::Image] {
         assert!(summaries.iter().filter(|s| s.form == form).count() >= 8, "at least 8 {form} stories");
     }
+}
+
+/// Counts what an ingest says it will go through and what it went through.
+#[derive(Default)]
+struct Counted {
+    total: AtomicUsize,
+    done: AtomicUsize,
+}
+
+impl Progress for Counted {
+    fn started(&self, total: usize) {
+        self.total.fetch_add(total, Ordering::SeqCst);
+    }
+    fn advanced(&self, count: usize) {
+        self.done.fetch_add(count, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn the_report_lists_stories_in_name_order_and_progress_reaches_its_total() {
+    // Manifests are read and stored before bare files, yet the report follows name order; the
+    // file a manifest names counts towards the progress total without being a story.
+    let folder = tempfile::tempdir().unwrap();
+    let manifest = |title: &str, content: (&str, &str)| {
+        serde_json::json!({
+            "title": title, "form": "text", "language": "en", "story_type": "written",
+            content.0: content.1,
+        })
+        .to_string()
+    };
+    for (name, contents) in [
+        ("a-notes.md", "# Notes\n\nThe drop-in moved to Tuesdays.".to_owned()),
+        ("b-bus.story.json", manifest("Bus", ("body", "The bus came on time for once."))),
+        ("c-rent.md", "The rent went up again this spring.".to_owned()),
+        ("c-rent.story.json", manifest("Rent", ("file", "c-rent.md"))),
+        ("d-queue.txt", "We queued for an hour at the clinic.".to_owned()),
+    ] {
+        fs::write(folder.path().join(name), contents).unwrap();
+    }
+    let test = TestArchive::new();
+    let counted = Counted::default();
+    let report = test.archive.ingest_paths(&[folder.path().to_owned()], &counted).unwrap();
+    let names: Vec<String> = report
+        .items
+        .iter()
+        .map(|item| Path::new(&item.source).file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["a-notes.md", "b-bus.story.json", "c-rent.story.json", "d-queue.txt"]);
+    assert_eq!(report.ingested(), 4, "{:?}", report.items);
+    assert_eq!((counted.total.load(Ordering::SeqCst), counted.done.load(Ordering::SeqCst)), (5, 5));
 }
 
 #[test]

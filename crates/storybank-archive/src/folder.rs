@@ -89,45 +89,61 @@ impl IngestReport {
     }
 }
 
-/// One story to ingest, found by the walk.
-enum Work {
-    Manifest { path: PathBuf, provenance: String, manifest: Box<Manifest> },
-    Bare { path: PathBuf, provenance: String },
-    Failed { source: String, error: String },
+/// The story files under one path given to an ingest, found by the walk before any is read.
+struct Found {
+    /// What provenance paths are relative to.
+    root: PathBuf,
+    /// Manifests (`*.story.json`), in walk order.
+    manifests: Vec<PathBuf>,
+    /// Bare story files (text, transcripts, images), in walk order; those a manifest names are
+    /// not stories of their own.
+    bare: Vec<PathBuf>,
+    /// What the walk could not read, reported first.
+    unreadable: Vec<IngestItem>,
 }
 
-impl Work {
-    fn source(&self) -> String {
-        match self {
-            Work::Manifest { path, .. } | Work::Bare { path, .. } => path.display().to_string(),
-            Work::Failed { source, .. } => source.clone(),
-        }
+impl Found {
+    fn stories(&self) -> usize {
+        self.manifests.len() + self.bare.len()
+    }
+
+    fn provenance(&self, path: &Path) -> String {
+        let relative = path.strip_prefix(&self.root).unwrap_or(path);
+        relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
     }
 }
+
+/// One batch for the storing thread: which path it came from, and each story's source and result.
+type Batch = (usize, Vec<(String, Result<Ingested, String>)>);
 
 impl Archive {
     /// Ingests files and folders (recursively). Folders are walked in name order, skipping hidden
     /// files and what their `.storybankignore` lists; a `themes.json` at the top of a folder is
-    /// imported into the taxonomy first.
+    /// imported into the taxonomy first. The report lists each path's stories in name order.
+    ///
+    /// Stories are read, ingested and stored batch by batch, so only a batch or two of texts is in
+    /// memory at once, however large the folder: a folder's manifests come first (each may name a file, which is then not a
+    /// story of its own), then its bare files that no manifest named.
     pub fn ingest_paths(
         &self,
         paths: &[PathBuf],
         progress: &dyn Progress,
     ) -> Result<IngestReport, ArchiveError> {
         let mut report = IngestReport::default();
-        let mut work = Vec::new();
+        let mut found = Vec::with_capacity(paths.len());
         for path in paths {
-            self.plan(path, &mut work, &mut report)?;
+            found.push(self.find(path, &mut report)?);
         }
-        progress.started(work.len());
+        let total = found.iter().map(Found::stories).sum();
+        progress.started(total);
         // A large ingest loads the index in bulk: no background merges meanwhile, and what it
         // added merged into one segment at the end (see `StoryIndex::start_bulk_load`).
-        let load = if work.len() >= BULK_LOAD_STORIES {
+        let load = if total >= BULK_LOAD_STORIES {
             Some(self.index()?.start_bulk_load().map_err(crate::search::index_error)?)
         } else {
             None
         };
-        let stored = self.store_work(&work, progress);
+        let stored = self.store_found(&found, progress);
         if let Some(load) = load {
             // Also after a failure: merges resume either way; the ingest's error comes first.
             let merged = self.index()?.finish_bulk_load(load).map_err(crate::search::index_error);
@@ -139,49 +155,79 @@ impl Archive {
         Ok(report)
     }
 
-    /// Ingests the planned work (reading and parsing on every core, storing on one thread, batch
-    /// by batch) and commits the index.
-    fn store_work(&self, work: &[Work], progress: &dyn Progress) -> Result<Vec<IngestItem>, ArchiveError> {
+    /// Reads and ingests the stories found (on every core, a batch at a time), stores them on one
+    /// thread, batch by batch, and commits the index. Returns the report's items in order.
+    fn store_found(&self, found: &[Found], progress: &dyn Progress) -> Result<Vec<IngestItem>, ArchiveError> {
         let known_themes = self.theme_paths()?;
         // Reading and ingesting one batch (on every core) overlaps with storing the previous one.
-        let (batches, to_store) = mpsc::sync_channel::<(Vec<String>, Vec<Result<Ingested, String>>)>(1);
-        let items = std::thread::scope(|scope| {
-            let storer = scope.spawn(move || -> Result<Vec<IngestItem>, ArchiveError> {
-                let mut items = Vec::new();
-                for (sources, results) in to_store {
+        let (batches, to_store) = mpsc::sync_channel::<Batch>(1);
+        let mut items = std::thread::scope(|scope| {
+            let storer = scope.spawn(move || -> Result<Vec<Vec<IngestItem>>, ArchiveError> {
+                let mut items = vec![Vec::new(); found.len()];
+                for (index, batch) in to_store {
                     let mut accepted = Vec::new();
-                    let mut failures = Vec::with_capacity(results.len());
-                    for result in results {
+                    let mut sources = Vec::with_capacity(batch.len());
+                    for (source, result) in batch {
                         match result {
                             Ok(ingested) => {
                                 accepted.push(ingested);
-                                failures.push(None);
+                                sources.push((source, None));
                             }
-                            Err(error) => failures.push(Some(error)),
+                            Err(error) => sources.push((source, Some(error))),
                         }
                     }
                     let mut outcomes = self.store_ingested(accepted, true, &known_themes)?.into_iter();
-                    for (source, failure) in sources.into_iter().zip(failures) {
+                    for (source, failure) in sources {
                         let outcome = match failure {
                             None => outcomes.next().expect("one outcome per accepted story"),
                             Some(error) => StoryOutcome::Failed { error },
                         };
-                        items.push(IngestItem { source, outcome });
+                        items[index].push(IngestItem { source, outcome });
                     }
                 }
                 Ok(items)
             });
-            for chunk in work.chunks(BATCH_SIZE) {
-                let results = chunk
-                    .par_iter()
-                    .map(|item| {
-                        let result = ingest_work(item, &self.limits);
+            let send = |index: usize, batch| batches.send((index, batch)).is_ok();
+            'paths: for (index, folder) in found.iter().enumerate() {
+                let mut referenced = HashSet::new();
+                for chunk in folder.manifests.chunks(BATCH_SIZE) {
+                    let read: Vec<_> = chunk
+                        .par_iter()
+                        .map(|path| {
+                            let (named, result) = ingest_manifest_file(path, folder, &self.limits);
+                            progress.advanced(1);
+                            (named, (path.display().to_string(), result))
+                        })
+                        .collect();
+                    let mut batch = Vec::with_capacity(read.len());
+                    for (named, story) in read {
+                        referenced.extend(named);
+                        batch.push(story);
+                    }
+                    if !send(index, batch) {
+                        break 'paths; // the storer stopped on an error, which join() returns
+                    }
+                }
+                let mut unnamed = Vec::with_capacity(folder.bare.len());
+                for path in &folder.bare {
+                    if referenced.contains(path) {
                         progress.advanced(1);
-                        result
-                    })
-                    .collect();
-                if batches.send((chunk.iter().map(Work::source).collect(), results)).is_err() {
-                    break; // the storer stopped on an error, which join() returns
+                    } else {
+                        unnamed.push(path);
+                    }
+                }
+                for chunk in unnamed.chunks(BATCH_SIZE) {
+                    let batch = chunk
+                        .par_iter()
+                        .map(|path| {
+                            let result = ingest_bare(path, &folder.provenance(path), &self.limits);
+                            progress.advanced(1);
+                            (path.display().to_string(), result)
+                        })
+                        .collect();
+                    if !send(index, batch) {
+                        break 'paths;
+                    }
                 }
             }
             drop(batches);
@@ -190,18 +236,24 @@ impl Archive {
             })
         })?;
         self.commit_index()?;
-        Ok(items)
+        let mut ordered = Vec::with_capacity(items.iter().map(Vec::len).sum());
+        for (folder, items) in found.iter().zip(&mut items) {
+            items.sort_by(|a, b| a.source.cmp(&b.source));
+            ordered.extend(folder.unreadable.iter().cloned());
+            ordered.append(items);
+        }
+        Ok(ordered)
     }
 
-    /// Finds the stories under `path`.
-    fn plan(&self, path: &Path, work: &mut Vec<Work>, report: &mut IngestReport) -> Result<(), ArchiveError> {
+    /// Finds the story files under `path` (a file or a folder), importing the folder's
+    /// `themes.json` first; what is not a story file is listed in the report as skipped.
+    fn find(&self, path: &Path, report: &mut IngestReport) -> Result<Found, ArchiveError> {
         let metadata = fs::metadata(path).map_err(|err| {
             ArchiveError::new(ErrorKind::Invalid, format!("{}: {err}; check the path", path.display()))
         })?;
         if metadata.is_file() {
-            let root = path.parent().unwrap_or(Path::new(""));
-            self.plan_files(root, vec![path.to_owned()], work, report);
-            return Ok(());
+            let root = path.parent().unwrap_or(Path::new("")).to_owned();
+            return Ok(sort_files(root, vec![path.to_owned()], Vec::new(), report));
         }
         let taxonomy = path.join(TAXONOMY_FILE);
         if taxonomy.is_file() {
@@ -215,6 +267,7 @@ impl Archive {
             report.themes_imported += themes.len();
         }
         let mut files = Vec::new();
+        let mut unreadable = Vec::new();
         let walker = ignore::WalkBuilder::new(path)
             .standard_filters(false)
             .hidden(true)
@@ -229,118 +282,105 @@ impl Archive {
                     files.push(entry.into_path());
                 }
                 Ok(_) => {}
-                Err(err) => {
-                    work.push(Work::Failed { source: path.display().to_string(), error: err.to_string() })
-                }
+                Err(err) => unreadable.push(IngestItem {
+                    source: path.display().to_string(),
+                    outcome: StoryOutcome::Failed { error: err.to_string() },
+                }),
             }
         }
-        self.plan_files(path, files, work, report);
-        Ok(())
-    }
-
-    fn plan_files(&self, root: &Path, files: Vec<PathBuf>, work: &mut Vec<Work>, report: &mut IngestReport) {
-        let provenance_of = |path: &Path| {
-            let relative = path.strip_prefix(root).unwrap_or(path);
-            relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
-        };
-        // Manifests first: the files they name are not stories of their own.
-        let mut referenced = HashSet::new();
-        let mut bare = Vec::new();
-        let mut manifests = Vec::new();
-        for path in files {
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            match FileKind::of(&name) {
-                FileKind::Manifest => manifests.push(path),
-                FileKind::Bare(_) => bare.push(path),
-                FileKind::Other => report.skipped.push(path.display().to_string()),
-            }
-        }
-        let mut planned = Vec::new();
-        // Read and parsed on every core (a large folder's manifests hold its texts), in order.
-        let parsed: Vec<_> = manifests
-            .into_par_iter()
-            .map(|path| {
-                let provenance = provenance_of(&path);
-                let parsed =
-                    read_limited(&path, self.limits.max_text_bytes).and_then(|bytes| Manifest::parse(&bytes));
-                (path, provenance, parsed)
-            })
-            .collect();
-        for (path, provenance, parsed) in parsed {
-            match parsed {
-                Ok(manifest) => {
-                    if let ManifestContent::File(file) = &manifest.content {
-                        let folder = path.parent().unwrap_or(Path::new(""));
-                        referenced.insert(folder.join(file.as_str()));
-                    }
-                    planned.push(Work::Manifest { path, provenance, manifest: Box::new(manifest) });
-                }
-                Err(err) => {
-                    planned.push(Work::Failed { source: path.display().to_string(), error: err.to_string() })
-                }
-            }
-        }
-        for path in bare {
-            if !referenced.contains(&path) {
-                let provenance = provenance_of(&path);
-                planned.push(Work::Bare { path, provenance });
-            }
-        }
-        planned.sort_by_cached_key(Work::source);
-        work.extend(planned);
+        Ok(sort_files(path.to_owned(), files, unreadable, report))
     }
 }
 
-/// Reads and ingests one planned story. Errors are `file: line N: message`-style text; a problem
-/// in the file a manifest names is reported with that file's name.
-fn ingest_work(work: &Work, limits: &Limits) -> Result<Ingested, String> {
-    match work {
-        Work::Failed { error, .. } => Err(error.clone()),
-        Work::Bare { path, provenance } => {
-            let max = match FileKind::of(provenance) {
-                FileKind::Bare(Form::Image) => limits.max_image_bytes,
-                _ => limits.max_text_bytes,
-            };
-            let bytes = read_limited(path, max).map_err(|err| err.to_string())?;
-            ingest_bare_file(provenance, &bytes, limits).map_err(|err| err.to_string())
-        }
-        Work::Manifest { path, provenance, manifest } => {
-            let file_bytes = match &manifest.content {
-                ManifestContent::Body(_) => None,
-                ManifestContent::File(file) => {
-                    let folder = path.parent().unwrap_or(Path::new(""));
-                    let target = folder.join(file.as_str());
-                    let in_folder = match (fs::canonicalize(folder), fs::canonicalize(&target)) {
-                        (Ok(folder), Ok(target)) => target.starts_with(folder),
-                        (_, Err(err)) => {
-                            return Err(format!("\"file\": {}: {err}; check the file name", file.as_str()));
-                        }
-                        (Err(err), _) => return Err(err.to_string()),
-                    };
-                    if !in_folder {
-                        return Err(storybank_ingest::IngestErrorKind::FileOutsideFolder(
-                            file.as_str().to_owned(),
-                        )
-                        .to_string());
-                    }
-                    let max = match manifest.metadata.form {
-                        Some(Form::Image) => limits.max_image_bytes,
-                        _ => limits.max_text_bytes,
-                    };
-                    Some(read_limited(&target, max).map_err(|err| format!("{}: {err}", file.as_str()))?)
-                }
-            };
-            ingest_manifest(provenance, (**manifest).clone(), file_bytes.as_deref(), limits).map_err(|err| {
-                match &manifest.content {
-                    // Errors in the content are about the named file, and their lines are its lines.
-                    ManifestContent::File(file) if !is_manifest_error(&err) => {
-                        format!("{}: {err}", file.as_str())
-                    }
-                    _ => err.to_string(),
-                }
-            })
+/// Sorts the files a walk found into manifests, bare story files and others (skipped).
+fn sort_files(
+    root: PathBuf,
+    files: Vec<PathBuf>,
+    unreadable: Vec<IngestItem>,
+    report: &mut IngestReport,
+) -> Found {
+    let mut found = Found { root, manifests: Vec::new(), bare: Vec::new(), unreadable };
+    for path in files {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        match FileKind::of(&name) {
+            FileKind::Manifest => found.manifests.push(path),
+            FileKind::Bare(_) => found.bare.push(path),
+            FileKind::Other => report.skipped.push(path.display().to_string()),
         }
     }
+    found
+}
+
+/// Reads and ingests a bare story file.
+fn ingest_bare(path: &Path, provenance: &str, limits: &Limits) -> Result<Ingested, String> {
+    let max = match FileKind::of(provenance) {
+        FileKind::Bare(Form::Image) => limits.max_image_bytes,
+        _ => limits.max_text_bytes,
+    };
+    let bytes = read_limited(path, max).map_err(|err| err.to_string())?;
+    ingest_bare_file(provenance, &bytes, limits).map_err(|err| err.to_string())
+}
+
+/// Reads, parses and ingests a manifest and the file it names, if any. Returns that file's path
+/// (once the manifest parses, whether or not the story is accepted: the file belongs to it) and
+/// the result. Errors are `file: line N: message`-style text; a problem in the file a manifest
+/// names is reported with that file's name.
+fn ingest_manifest_file(
+    path: &Path,
+    folder: &Found,
+    limits: &Limits,
+) -> (Option<PathBuf>, Result<Ingested, String>) {
+    let manifest = match read_limited(path, limits.max_text_bytes).and_then(|bytes| Manifest::parse(&bytes)) {
+        Ok(manifest) => manifest,
+        Err(err) => return (None, Err(err.to_string())),
+    };
+    let directory = path.parent().unwrap_or(Path::new(""));
+    let file = match &manifest.content {
+        ManifestContent::File(file) => Some(file.as_str().to_owned()),
+        ManifestContent::Body(_) => None,
+    };
+    let (named, file_bytes) = match &file {
+        None => (None, None),
+        Some(name) => {
+            let target = directory.join(name);
+            match read_named_file(directory, &target, name, manifest.metadata.form, limits) {
+                Ok(bytes) => (Some(target), Some(bytes)),
+                Err(error) => return (Some(target), Err(error)),
+            }
+        }
+    };
+    let result =
+        ingest_manifest(&folder.provenance(path), manifest, file_bytes.as_deref(), limits).map_err(|err| {
+            match file {
+                // Errors in the content are about the named file, and their lines are its lines.
+                Some(file) if !is_manifest_error(&err) => format!("{file}: {err}"),
+                _ => err.to_string(),
+            }
+        });
+    (named, result)
+}
+
+/// Reads the file a manifest names, which must be inside the manifest's folder.
+fn read_named_file(
+    directory: &Path,
+    target: &Path,
+    name: &str,
+    form: Option<Form>,
+    limits: &Limits,
+) -> Result<Vec<u8>, String> {
+    let in_folder = match (fs::canonicalize(directory), fs::canonicalize(target)) {
+        (Ok(directory), Ok(target)) => target.starts_with(directory),
+        (_, Err(err)) => return Err(format!("\"file\": {name}: {err}; check the file name")),
+        (Err(err), _) => return Err(err.to_string()),
+    };
+    if !in_folder {
+        return Err(storybank_ingest::IngestErrorKind::FileOutsideFolder(name.to_owned()).to_string());
+    }
+    let max = match form {
+        Some(Form::Image) => limits.max_image_bytes,
+        _ => limits.max_text_bytes,
+    };
+    read_limited(target, max).map_err(|err| format!("{name}: {err}"))
 }
 
 fn is_manifest_error(err: &IngestError) -> bool {
