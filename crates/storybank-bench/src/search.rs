@@ -179,6 +179,7 @@ pub fn run(
         started.elapsed()
     );
     let archive = Archive::open(Config::new(&data))?;
+    settle();
     let started = Instant::now();
     let report = archive.ingest_paths(std::slice::from_ref(&corpus), &NoProgress)?;
     let elapsed = started.elapsed();
@@ -187,6 +188,7 @@ pub fn run(
         "end-to-end ingest (store + index) of {stories} stories: {elapsed:.1?} = {:.0} stories/s",
         stories as f64 / elapsed.as_secs_f64()
     );
+    settle();
     let started = Instant::now();
     archive.reindex(&NoProgress)?;
     println!(
@@ -196,6 +198,16 @@ pub fn run(
         std::fs::metadata(data.join("storybank.sqlite3")).map_or(0, |m| m.len()) as f64 / 1e6
     );
     latency(vocabulary, work, &corpus, archive, baseline_script, rounds)
+}
+
+/// Writes out what the steps before wrote (`sync`), so that the kernel's write-back of the
+/// 592 MB corpus, or of the store and index just built, is not timed as part of the next step.
+fn settle() {
+    if let Err(err) = Command::new("sync").status() {
+        eprintln!(
+            "could not run sync ({err}); the next figure may include the kernel writing out earlier files"
+        );
+    }
 }
 
 /// How often the query mix is timed, and which of its classes.
@@ -222,6 +234,7 @@ fn latency(
     // FTS5 is loaded first; then the two sides' queries take turns, round by round, so that a
     // change in this VM's speed (up to 2x within minutes) weighs on both alike.
     if let Some(script) = baseline_script {
+        settle();
         let loaded = fts5_baseline(script, work, corpus, &timed, "load")?;
         println!(
             "SQLite FTS5 {} ingest of the same corpus: {:.1} s = {:.0} stories/s",
