@@ -253,7 +253,7 @@ impl Archive {
         })?;
         if metadata.is_file() {
             let root = path.parent().unwrap_or(Path::new("")).to_owned();
-            return Ok(sort_files(root, vec![path.to_owned()], Vec::new(), report));
+            return Ok(classify_files(root, vec![path.to_owned()], Vec::new(), report));
         }
         let taxonomy = path.join(TAXONOMY_FILE);
         if taxonomy.is_file() {
@@ -288,12 +288,12 @@ impl Archive {
                 }),
             }
         }
-        Ok(sort_files(path.to_owned(), files, unreadable, report))
+        Ok(classify_files(path.to_owned(), files, unreadable, report))
     }
 }
 
-/// Sorts the files a walk found into manifests, bare story files and others (skipped).
-fn sort_files(
+/// Tells the files a walk found apart: manifests, bare story files, and others (skipped).
+fn classify_files(
     root: PathBuf,
     files: Vec<PathBuf>,
     unreadable: Vec<IngestItem>,
