@@ -122,8 +122,8 @@ impl Archive {
     /// imported into the taxonomy first. The report lists each path's stories in name order.
     ///
     /// Stories are read, ingested and stored batch by batch, so only a batch or two of texts is in
-    /// memory at once, however large the folder: a folder's manifests come first (each may name a file, which is then not a
-    /// story of its own), then its bare files that no manifest named.
+    /// memory at once, however large the folder: a folder's manifests come first (each may name a
+    /// file, which is then not a story of its own), then its bare files that no manifest named.
     pub fn ingest_paths(
         &self,
         paths: &[PathBuf],
