@@ -121,9 +121,10 @@ impl Archive {
     /// files and what their `.storybankignore` lists; a `themes.json` at the top of a folder is
     /// imported into the taxonomy first. The report lists each path's stories in name order.
     ///
-    /// Stories are read, ingested and stored batch by batch, so only a batch or two of texts is in
-    /// memory at once, however large the folder: a folder's manifests come first (each may name a
-    /// file, which is then not a story of its own), then its bare files that no manifest named.
+    /// Stories are read, ingested and stored batch by batch, so at most three batches of texts are
+    /// in memory at once (one being read, one queued, one being stored), however large the
+    /// folder: a folder's manifests come first (each may name a file, which is then not a story
+    /// of its own), then its bare files that no manifest named.
     pub fn ingest_paths(
         &self,
         paths: &[PathBuf],
