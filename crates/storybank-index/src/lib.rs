@@ -23,6 +23,7 @@ mod request;
 mod schema;
 mod search;
 mod segment_cache;
+mod word_map;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -100,6 +101,8 @@ pub struct StoryIndex {
     filters: Arc<filters::FilterCache>,
     /// Each segment's id columns.
     id_columns: search::IdColumns,
+    /// Each segment's word map.
+    word_maps: search::WordMaps,
     root: PathBuf,
     generation: String,
 }
@@ -189,16 +192,22 @@ impl StoryIndex {
         fs::create_dir_all(&dir).map_err(io_error(&dir))?;
         let fields = Fields::new();
         let directory = MmapDirectory::open(&dir).map_err(|err| IndexError::Invalid(err.to_string()))?;
-        let index = Index::create(directory, fields.schema.clone(), tantivy::IndexSettings::default())?;
+        let index = Index::builder()
+            .schema(fields.schema.clone())
+            .register_plugin(Arc::new(word_map::WordMapPlugin { text: fields.text }))
+            .open_or_create(directory)?;
         Self::assemble(index, fields, root, generation)
     }
 
     fn open_generation(root: &Path, generation: &str) -> Result<(StoryIndex, Option<Payload>), IndexError> {
-        let index = Index::open_in_dir(root.join(generation))?;
+        let mut index = Index::open_in_dir(root.join(generation))?;
         let fields = Fields::new();
         if index.schema() != fields.schema {
             return Err(IndexError::Invalid("its schema differs from this build's".into()));
         }
+        // Not recorded in the index: registered at each open, as tokenizers are. An index made
+        // without it fails to open a writer (tantivy checks), and is then rebuilt.
+        index.register_plugin(Arc::new(word_map::WordMapPlugin { text: fields.text }));
         let payload = index.load_metas()?.payload.and_then(|payload| serde_json::from_str(&payload).ok());
         Ok((Self::assemble(index, fields, root, generation.to_owned())?, payload))
     }
@@ -222,6 +231,7 @@ impl StoryIndex {
             meta_levels: Arc::new(facets::LevelCache::new("meta")),
             filters: Arc::new(filters::FilterCache::default()),
             id_columns: search::IdColumns::default(),
+            word_maps: search::WordMaps::default(),
             root: root.to_owned(),
             generation,
         })
@@ -368,6 +378,12 @@ impl StoryIndex {
                 .is_some()
             {
                 trace.holds_story = true;
+            }
+            // The word map lists the text's words too.
+            for entry in word_map::WordMap::open(segment)?.entries() {
+                if entry.to_lowercase().contains(&needle) {
+                    trace.terms.push(format!("word map: {entry}"));
+                }
             }
             for (field, entry) in self.fields.schema.fields() {
                 if !entry.is_indexed() {

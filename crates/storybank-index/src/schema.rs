@@ -8,13 +8,15 @@ use tantivy::schema::{
 };
 use tantivy::{DateTime, TantivyDocument};
 
-use crate::analysis::{self, FOLDED, KEYWORD, PLAIN, STEMMED_LANGUAGES};
+use crate::analysis::{FOLDED, KEYWORD, PLAIN};
 
 /// Bumped whenever the schema or the analysis changes: an index of another version is rebuilt.
 /// (6 was an analysis that dropped words which are their own stems from the language fields,
 /// reverted: it lost the ranking of exact spellings over accented variants. 8 stopped storing the
-/// id and keeping it as a text column: hits read it from two number columns.)
-pub const SCHEMA_VERSION: u32 = 8;
+/// id and keeping it as a text column: hits read it from two number columns. 9 indexes the text
+/// once, lowercased, with each segment's word map, instead of a stemmed field per language and a
+/// folded field.)
+pub const SCHEMA_VERSION: u32 = 9;
 
 /// The fields of the index.
 #[derive(Clone, Debug)]
@@ -25,13 +27,10 @@ pub(crate) struct Fields {
     pub id: Field,
     /// Title, folded (no stemming).
     pub title: Field,
-    /// Full text per stemmed language, in `STEMMED_LANGUAGES` order. Without positions: phrases
-    /// are matched in `text_folded`, on the words as written.
-    pub text_by_language: Vec<(String, Field)>,
-    /// Full text of stories in other or unknown languages (lowercased, not stemmed).
-    pub text_plain: Field,
-    /// Full text, folded (no diacritics, no stemming): every story.
-    pub text_folded: Field,
+    /// Full text (body, transcript, caption and alt text), lowercased, with positions: words as
+    /// written. Stems and spellings without diacritics are found through each segment's word
+    /// map (`word_map`), whatever the story's language.
+    pub text: Field,
     /// Themes as a hierarchical facet (`/health/mental-health`).
     pub themes: Field,
     /// Form, language and story type as facets (`/form/text`, `/language/fi`, `/type/dialogue`).
@@ -60,7 +59,7 @@ pub(crate) struct Fields {
     pub id_low: Field,
 }
 
-fn text(analyzer: &str, positions: bool) -> TextOptions {
+fn text_options(analyzer: &str, positions: bool) -> TextOptions {
     let record =
         if positions { IndexRecordOption::WithFreqsAndPositions } else { IndexRecordOption::WithFreqs };
     TextOptions::default()
@@ -71,26 +70,15 @@ impl Fields {
     pub(crate) fn new() -> Self {
         let mut builder = Schema::builder();
         let id = builder.add_text_field("id", STRING);
-        let title = builder.add_text_field("title", text(FOLDED, true));
-        let text_by_language = STEMMED_LANGUAGES
-            .iter()
-            .map(|(code, _)| {
-                let name = format!("text_{code}");
-                (
-                    code.to_string(),
-                    builder.add_text_field(&name, text(&analysis::stemmed_analyzer_name(code), false)),
-                )
-            })
-            .collect();
-        let text_plain = builder.add_text_field("text_plain", text(PLAIN, false));
-        let text_folded = builder.add_text_field("text_folded", text(FOLDED, true));
+        let title = builder.add_text_field("title", text_options(FOLDED, true));
+        let text = builder.add_text_field("text", text_options(PLAIN, true));
         let themes = builder.add_facet_field("themes", FacetOptions::default());
         let meta = builder.add_facet_field("meta", FacetOptions::default());
         let tags = builder.add_text_field("tags", STRING);
         let form = builder.add_text_field("form", STRING);
         let story_type = builder.add_text_field("story_type", STRING);
         let language = builder.add_text_field("language", STRING);
-        let place = builder.add_text_field("place", text(KEYWORD, false));
+        let place = builder.add_text_field("place", text_options(KEYWORD, false));
         let reporter = builder.add_text_field("reporter", STRING);
         let status = builder.add_text_field("status", STRING);
         let scope = builder.add_text_field("scope", STRING);
@@ -104,9 +92,7 @@ impl Fields {
             schema: builder.build(),
             id,
             title,
-            text_by_language,
-            text_plain,
-            text_folded,
+            text,
             themes,
             meta,
             tags,
@@ -126,11 +112,6 @@ impl Fields {
         }
     }
 
-    /// The stemmed text field of a language, if it has one.
-    pub(crate) fn text_field_for(&self, language: &str) -> Option<Field> {
-        self.text_by_language.iter().find(|(code, _)| code == language).map(|(_, field)| *field)
-    }
-
     /// Turns a story into its document.
     pub(crate) fn document(&self, story: &Story) -> TantivyDocument {
         let details = &story.details;
@@ -138,9 +119,7 @@ impl Fields {
         document.add_text(self.id, story.id.to_string());
         document.add_text(self.title, details.title.as_str());
         let full_text = story.content.full_text();
-        let language_field = self.text_field_for(details.language.as_str()).unwrap_or(self.text_plain);
-        document.add_text(language_field, &full_text);
-        document.add_text(self.text_folded, &full_text);
+        document.add_text(self.text, &full_text);
         for theme in &details.themes {
             document.add_facet(self.themes, theme_facet(theme));
         }
@@ -222,17 +201,6 @@ pub(crate) fn theme_facet(theme: &ThemePath) -> tantivy::schema::Facet {
 #[cfg(test)]
 mod date_tests {
     use super::*;
-
-    #[test]
-    fn the_stemmed_fields_keep_no_positions() {
-        // Their analyzer (`StemsTokenizer`) gives each word's stems together, out of text order,
-        // which only a field without positions may take.
-        let fields = Fields::new();
-        for (code, field) in &fields.text_by_language {
-            let record = fields.schema.get_field_entry(*field).field_type().get_index_record_option();
-            assert_eq!(record, Some(IndexRecordOption::WithFreqs), "text_{code}");
-        }
-    }
 
     #[test]
     fn far_dates_are_clamped_not_overflowed() {

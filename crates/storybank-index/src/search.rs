@@ -1,9 +1,11 @@
-//! Searching: the query tree becomes tantivy queries over the language fields, filters and the
+//! Searching: the query tree becomes tantivy queries over the text (each word expanded through
+//! the segments' word maps into its inflections and spellings) and the title, filters and the
 //! audience's consent rules are added to every query, and hits come back with facet counts.
 
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::ops::Bound;
+use std::sync::Arc;
 
 use storybank_domain::{Audience, ConsentScope, Status, Story, StoryId};
 use tantivy::collector::sort_key::SortByStaticFastValue;
@@ -13,13 +15,14 @@ use tantivy::index::SegmentId;
 use tantivy::postings::Postings;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, EnableScoring, FuzzyTermQuery,
-    MoreLikeThisQuery, Occur, Query, RangeQuery, Scorer, TermQuery,
+    MoreLikeThisQuery, Occur, Query, RangeQuery, Scorer, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DocAddress, DocId, DocSet, Order, Score, Searcher, SegmentReader, TERMINATED, Term};
 
+use crate::analysis::{STEMMED_LANGUAGES, fold};
 use crate::any_term::AnyTerm;
 use crate::facets::{LevelCounts, SEPARATOR};
 use crate::filters::Filtered;
@@ -28,6 +31,7 @@ use crate::query::{Node, parse};
 use crate::request::Found;
 use crate::schema::{date, theme_facet};
 use crate::segment_cache::SegmentCache;
+use crate::word_map::{WordMap, language_bit, stems_of};
 use crate::{FacetCount, Facets, Hit, IndexError, SearchRequest, SearchResults, Snippet, Sort, StoryIndex};
 
 /// Words this long or longer also match with one typo...
@@ -59,6 +63,7 @@ impl StoryIndex {
             searcher.segment_readers().iter().map(|segment| segment.segment_id()).collect();
         self.filters.keep_only(&live);
         self.id_columns.keep_only(&live);
+        self.word_maps.keep_only(&live);
         let words = self.words_query(&searcher, request)?;
         let browsing = words.is_none();
         // Phrases check positions in every document holding their words: a long one is split.
@@ -166,8 +171,7 @@ impl StoryIndex {
         today: chrono::NaiveDate,
         limit: usize,
     ) -> Result<Vec<Hit>, IndexError> {
-        let field =
-            self.fields.text_field_for(story.details.language.as_str()).unwrap_or(self.fields.text_plain);
+        let field = self.fields.text;
         let text = story.content.full_text();
         let like: Box<dyn Query> = Box::new(
             MoreLikeThisQuery::builder()
@@ -197,18 +201,14 @@ impl StoryIndex {
         let Some(node) = parse(&request.query) else {
             return Ok(None);
         };
-        let languages: Vec<&str> = request.languages.iter().map(|language| language.as_str()).collect();
-        let mut text_fields: Vec<Field> = self
-            .fields
-            .text_by_language
+        let asked: Vec<&str> = request.languages.iter().map(|language| language.as_str()).collect();
+        let languages = STEMMED_LANGUAGES
             .iter()
-            .filter(|(code, _)| languages.is_empty() || languages.contains(&code.as_str()))
-            .map(|(_, field)| *field)
-            .collect();
-        if languages.is_empty() || languages.iter().any(|code| self.fields.text_field_for(code).is_none()) {
-            text_fields.push(self.fields.text_plain);
-        }
-        let builder = QueryBuilder { index: self, searcher, text_fields, positional: Cell::new(false) };
+            .filter(|(code, _)| asked.is_empty() || asked.contains(code))
+            .filter_map(|(code, _)| language_bit(code))
+            .fold(0, |languages, bit| languages | bit);
+        let maps = self.word_maps.of(searcher)?;
+        let builder = QueryBuilder { index: self, searcher, languages, maps, positional: Cell::new(false) };
         let query = builder.build(&node)?;
         Ok(query.map(|query| Words { query, positional: builder.positional.get() }))
     }
@@ -342,18 +342,8 @@ impl StoryIndex {
         if cached.is_empty() { query } else { Box::new(Filtered::new(query, cached, &self.filters)) }
     }
 
-    /// The analyzer that reads `field`'s text in order, with each token's place in it: the one
-    /// the field is indexed with, but for the languages' fields (indexed with their stems
-    /// grouped by word), the same stems in text order.
+    /// The analyzer `field` is indexed with.
     pub(crate) fn reading_analyzer(&self, field: Field) -> Result<TextAnalyzer, IndexError> {
-        if let Some((code, _)) = self.fields.text_by_language.iter().find(|(_, known)| *known == field) {
-            let name = crate::analysis::stemmed_in_order_analyzer_name(code);
-            return self
-                .index
-                .tokenizers()
-                .get(&name)
-                .ok_or_else(|| IndexError::Invalid(format!("no analyzer {name} is registered")));
-        }
         Ok(self.index.tokenizer_for_field(field)?)
     }
 
@@ -500,17 +490,17 @@ impl Snippets<'_> {
     /// them) that best shows the words searched, marked; `None` when it shows none of them (the
     /// story matched by its title, say).
     ///
-    /// When `text` is the text indexed, the folded field's positions say where the words are: the
+    /// The words marked are those the search looked for in the text: the words as typed and, from
+    /// each segment's word map, their inflections and other spellings.
+    ///
+    /// When `text` is the text indexed, the text field's positions say where the words are: the
     /// snippet is cut around their densest run, and only that part of the text is analysed.
     /// Otherwise (a transcript with its speakers' names withheld, or a story changed since it was
     /// indexed), the text is read in windows of [`SNIPPET_WINDOW`] bytes, and the first window
     /// that shows every word searched gives the snippet (failing that, the window that shows the
     /// most), so a long story is not tokenized to its end when its first paragraphs already
-    /// match. The folded field goes first (no stemming: cheap, finds the words as typed, with or
-    /// without accents), then the story's language field (inflected forms); trying the language
-    /// field first was measured slower. A field in which the story holds none of the words
-    /// searched is not read at all. Windows overlap a little, so a phrase across a border is
-    /// still found.
+    /// match. A story that holds none of the words searched in its text is not read at all.
+    /// Windows overlap a little, so a phrase across a border is still found.
     pub fn of_hit(&mut self, hit: &Hit, story: &Story, text: &str) -> Result<Option<Snippet>, IndexError> {
         let found = hit.found.filter(|found| found.generation == self.searcher.generation().generation_id());
         self.make(story, text, found)
@@ -522,16 +512,14 @@ impl Snippets<'_> {
         text: &str,
         found: Option<Found>,
     ) -> Result<Option<Snippet>, IndexError> {
-        let fields = &self.index.fields;
-        let language_field =
-            fields.text_field_for(story.details.language.as_str()).unwrap_or(fields.text_plain);
+        let field = self.index.fields.text;
         // Where the index says the words are: only for a hit, only when the text is the one
         // indexed (not a transcript with its speakers' names withheld, say), and only when the
         // text is longer than the part a located snippet would analyse (a short text is
         // analysed whole at once, for less than reading the words' positions costs).
         let located =
             found.filter(|_| text.len() > LEAD_BYTES + LOCATED_WINDOW && is_indexed_text(story, text));
-        for field in [fields.text_folded, language_field] {
+        {
             let (generator, terms) = match self.generators.entry(field) {
                 std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
                 std::collections::hash_map::Entry::Vacant(entry) => {
@@ -543,15 +531,13 @@ impl Snippets<'_> {
                     entry.insert((generator, terms))
                 }
             };
-            // The folded field keeps positions: the snippet is cut around the densest run of the
-            // words searched, and only that part of the text is analysed.
-            if field == fields.text_folded
-                && let Some(found) = located
-            {
+            // The snippet is cut around the densest run of the words searched, and only that part
+            // of the text is analysed.
+            if let Some(found) = located {
                 let positions = positions_in_document(&self.searcher, field, terms, found)?;
                 let Some(run) = densest_run(&positions, RUN_TOKENS) else {
-                    // None of the words searched is in this field.
-                    continue;
+                    // None of the words searched is in the text.
+                    return Ok(None);
                 };
                 if let Some(window) = window_at_token(text, run.first_position) {
                     let snippet = generator.snippet(window);
@@ -569,7 +555,7 @@ impl Snippets<'_> {
             };
             // None of the words searched is here: nothing to mark.
             if wanted == 0 {
-                continue;
+                return Ok(None);
             }
             let mut best: Option<(usize, tantivy::snippet::Snippet)> = None;
             for window in windows(text) {
@@ -1046,7 +1032,11 @@ impl IdColumns {
 struct QueryBuilder<'a> {
     index: &'a StoryIndex,
     searcher: &'a Searcher,
-    text_fields: Vec<Field>,
+    /// The stemmed languages searched (a bit each, as the word maps have them): all of them
+    /// when the request names none.
+    languages: u64,
+    /// Each segment's word map.
+    maps: Vec<Arc<WordMap>>,
     /// Whether the query built matches positions (a phrase, or a word the analyzer splits).
     positional: Cell<bool>,
 }
@@ -1100,107 +1090,193 @@ impl QueryBuilder<'_> {
         })
     }
 
-    /// The fields a word is looked up in, with their boosts.
-    fn weighted_fields(&self) -> Vec<(Field, f32)> {
-        let fields = &self.index.fields;
-        let mut weighted: Vec<(Field, f32)> = self.text_fields.iter().map(|field| (*field, 1.0)).collect();
-        weighted.push((fields.title, TITLE_BOOST));
-        weighted.push((fields.text_folded, FOLDED_BOOST));
-        weighted
-    }
-
     fn word(&self, text: &str, prefix: bool) -> Result<Option<Box<dyn Query>>, IndexError> {
-        let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let fields = &self.index.fields;
+        let words = self.index.analyze(fields.text, text);
+        let word = match words.as_slice() {
+            [] => return Ok(None),
+            [word] => word.as_str(),
+            // Several words in one ("e-mail"): they are searched next to each other.
+            _ if prefix => return Ok(None),
+            _ => return Ok(self.phrase(text)),
+        };
+        let folded = fold(word);
         if prefix {
-            let folded = self.index.analyze(self.index.fields.text_folded, text);
-            if let [single] = folded.as_slice() {
-                for (field, boost) in
-                    [(self.index.fields.text_folded, 1.0), (self.index.fields.title, TITLE_BOOST)]
-                {
-                    let query = FuzzyTermQuery::new_prefix(Term::from_field_text(field, single), 0, false);
-                    alternatives.push((Occur::Should, boosted(Box::new(query), boost)));
-                }
+            return Ok(Some(self.prefix(&folded)));
+        }
+        // The words of the index it stands for: those that share one of its stems in a language
+        // searched (the word itself among them, if a story holds it), weighed 1, and its
+        // spellings with or without diacritics, weighed FOLDED_BOOST (both, for a word that is
+        // both: exact spellings rank first). The maps list only words some story holds (or
+        // held); other terms are looked up first.
+        let stems = stems_of(word, self.languages);
+        let mut stemmed: Vec<String> = Vec::new();
+        let mut spellings: Vec<String> = Vec::new();
+        for map in &self.maps {
+            for (stem, languages) in &stems {
+                map.by_stem(stem, *languages, &mut stemmed);
             }
-        } else {
-            let mut exact_matches = 0;
-            let mut stems = Vec::new();
-            // The word's terms, while every alternative is one term (see `AnyTerm`).
-            let mut terms: Option<Vec<(Term, f32)>> = Some(Vec::new());
-            // Whether a field had the word but no story holds it there.
-            let mut unmatched = false;
-            for (field, boost) in self.weighted_fields() {
-                let tokens = self.index.analyze(field, text);
-                if let [token] = tokens.as_slice() {
-                    let matches = self.searcher.doc_freq(&Term::from_field_text(field, token))?;
-                    exact_matches += matches;
-                    if self.text_fields.contains(&field) && *token != text.to_lowercase() {
-                        stems.push((field, token.clone()));
-                    }
-                    // A word no story holds in this field (a Finnish word in the English field)
-                    // adds no clause: each clause costs a dictionary lookup and a place in the
-                    // union of every search.
-                    if matches == 0 {
-                        unmatched = true;
-                        continue;
-                    }
-                }
-                if let Some(query) = self.tokens_query(field, &tokens) {
-                    match (tokens.as_slice(), terms.as_mut()) {
-                        ([token], Some(terms)) => terms.push((Term::from_field_text(field, token), boost)),
-                        _ => terms = None,
-                    }
-                    alternatives.push((Occur::Should, boosted(query, boost)));
-                }
+            map.by_spelling(&folded, &mut spellings);
+        }
+        let mut terms: Vec<(Term, f32)> = Vec::with_capacity(stemmed.len() + spellings.len() + 2);
+        let mut add = |word: &str, field: Field, boost: f32| {
+            let term = Term::from_field_text(field, word);
+            match terms.iter_mut().find(|(known, _)| *known == term) {
+                Some(entry) => entry.1 += boost,
+                None => terms.push((term, boost)),
             }
-            // Typo tolerance, for words of 5+ letters that match few stories as typed (as search
-            // engines with typo tolerance do): each fuzzy match walks a term dictionary per
-            // segment, and a word that matches many stories needs no guessing.
-            if text.chars().count() >= FUZZY_MIN_CHARS && exact_matches < FUZZY_BELOW_MATCHES {
-                let folded = self.index.analyze(self.index.fields.text_folded, text);
-                if let [single] = folded.as_slice() {
-                    let term = Term::from_field_text(self.index.fields.text_folded, single);
-                    terms = None;
-                    alternatives.push((
-                        Occur::Should,
-                        boosted(Box::new(FuzzyTermQuery::new(term, 1, true)), FUZZY_BOOST),
-                    ));
-                }
-                // One edit away from a stem also matches an inflection the stemmer leaves apart
-                // (Finnish "asunnot" -> "asunno", one edit from "asunto"), where the stemmer changed
-                // the word at all.
-                for (field, stem) in stems {
-                    terms = None;
-                    let query = FuzzyTermQuery::new(Term::from_field_text(field, &stem), 1, true);
-                    alternatives.push((Occur::Should, boosted(Box::new(query), FUZZY_BOOST)));
-                }
+        };
+        for word in &stemmed {
+            add(word, fields.text, 1.0);
+        }
+        for spelling in &spellings {
+            add(spelling, fields.text, FOLDED_BOOST);
+        }
+        // Terms the maps did not give, kept if some story holds them, with how many do.
+        let mut looked_up: Vec<(Term, f32, u64)> = Vec::new();
+        let mut look_up = |word: &str, field: Field, boost: f32| -> Result<(), IndexError> {
+            let term = Term::from_field_text(field, word);
+            if let Some(entry) = terms.iter_mut().find(|(known, _)| *known == term) {
+                entry.1 += boost;
+                return Ok(());
             }
-            // A word that no story holds matches nothing (it is not dropped from the query: in
-            // `housing xyzzy`, it leaves nothing to find).
-            if alternatives.is_empty() && unmatched {
-                return Ok(Some(Box::new(EmptyQuery)));
+            let matches = self.searcher.doc_freq(&term)?;
+            if matches > 0 {
+                looked_up.push((term, boost, matches));
             }
-            // The same matches and scores as the boolean query, and filtered searches can score
-            // only what their filters let through.
-            if let Some(terms) = terms.filter(|terms| !terms.is_empty()) {
-                return Ok(Some(Box::new(AnyTerm::new(terms))));
+            Ok(())
+        };
+        // The word as typed, in no language with a stemmer.
+        if stems.is_empty() {
+            look_up(word, fields.text, 1.0)?;
+        }
+        look_up(&folded, fields.text, FOLDED_BOOST)?;
+        if let [title] = self.index.analyze(fields.title, text).as_slice() {
+            look_up(title, fields.title, TITLE_BOOST)?;
+        }
+        let mut exact_matches: u64 = looked_up.iter().map(|(_, _, matches)| matches).sum();
+        terms.extend(looked_up.into_iter().map(|(term, boost, _)| (term, boost)));
+        let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        // Typo tolerance, for words of 5+ letters that match few stories as typed (as search
+        // engines with typo tolerance do): a word that matches many stories needs no guessing.
+        if text.chars().count() >= FUZZY_MIN_CHARS {
+            for (term, _) in &terms {
+                if exact_matches >= FUZZY_BELOW_MATCHES {
+                    break;
+                }
+                if term.field() == fields.text {
+                    exact_matches += self.searcher.doc_freq(term)?;
+                }
             }
         }
-        Ok((!alternatives.is_empty()).then(|| Box::new(BooleanQuery::new(alternatives)) as Box<dyn Query>))
+        if text.chars().count() >= FUZZY_MIN_CHARS && exact_matches < FUZZY_BELOW_MATCHES {
+            // One edit from the word as typed, without diacritics: the words without them from
+            // the term dictionary, those with them from the maps.
+            let query = FuzzyTermQuery::new(Term::from_field_text(fields.text, &folded), 1, true);
+            alternatives.push((Occur::Should, boosted(Box::new(query), FUZZY_BOOST)));
+            // One edit from a stem also matches an inflection the stemmer leaves apart (Finnish
+            // "asunnot" -> "asuno", one edit from "asunto"), where the stemmer changed the word.
+            let mut near: Vec<String> = Vec::new();
+            for map in &self.maps {
+                map.by_spelling_within_one_edit(&folded, &mut near);
+                for (stem, languages) in stems.iter().filter(|(stem, _)| stem != word) {
+                    map.by_stem_within_one_edit(stem, *languages, &mut near);
+                }
+            }
+            if !near.is_empty() {
+                let terms = near.iter().map(|word| Term::from_field_text(fields.text, word));
+                alternatives.push((Occur::Should, boosted(Box::new(TermSetQuery::new(terms)), FUZZY_BOOST)));
+            }
+        }
+        if terms.is_empty() && alternatives.is_empty() {
+            // A word that no story holds matches nothing (it is not dropped from the query: in
+            // `housing xyzzy`, it leaves nothing to find).
+            return Ok(Some(Box::new(EmptyQuery)));
+        }
+        // The same matches and scores as a boolean query of the boosted terms, and filtered
+        // searches can score only what their filters let through.
+        let words: Box<dyn Query> = Box::new(AnyTerm::new(terms));
+        if alternatives.is_empty() {
+            return Ok(Some(words));
+        }
+        alternatives.push((Occur::Should, words));
+        Ok(Some(Box::new(BooleanQuery::new(alternatives))))
     }
 
-    /// A phrase matches the words as written (ignoring case and diacritics), in the text or the
+    /// The words that start with `folded` (ignoring diacritics), in the text or the title, all
+    /// scored alike (as tantivy scores a prefix).
+    fn prefix(&self, folded: &str) -> Box<dyn Query> {
+        let fields = &self.index.fields;
+        // Words without diacritics from the term dictionary, those with them from the maps.
+        let mut text: Box<dyn Query> =
+            Box::new(FuzzyTermQuery::new_prefix(Term::from_field_text(fields.text, folded), 0, false));
+        let mut accented = Vec::new();
+        for map in &self.maps {
+            map.by_spelling_prefix(folded, &mut accented);
+        }
+        if !accented.is_empty() {
+            let terms = accented.iter().map(|word| Term::from_field_text(fields.text, word));
+            let either = BooleanQuery::new(vec![
+                (Occur::Should, text),
+                (Occur::Should, Box::new(TermSetQuery::new(terms)) as Box<dyn Query>),
+            ]);
+            text = Box::new(ConstScoreQuery::new(Box::new(either), 1.0));
+        }
+        let title = FuzzyTermQuery::new_prefix(Term::from_field_text(fields.title, folded), 0, false);
+        Box::new(BooleanQuery::new(vec![
+            (Occur::Should, text),
+            (Occur::Should, boosted(Box::new(title), TITLE_BOOST)),
+        ]))
+    }
+
+    /// A phrase matches the words as written, ignoring case and diacritics, in the text or the
     /// title: not their stems, which would also make it far slower.
     fn phrase(&self, text: &str) -> Option<Box<dyn Query>> {
         let fields = &self.index.fields;
-        let alternatives: Vec<(Occur, Box<dyn Query>)> =
-            [(fields.text_folded, 1.0), (fields.title, TITLE_BOOST)]
-                .into_iter()
-                .filter_map(|(field, boost)| {
-                    let tokens = self.index.analyze(field, text);
-                    self.tokens_query(field, &tokens).map(|query| (Occur::Should, boosted(query, boost)))
-                })
-                .collect();
+        let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let words = self.index.analyze(fields.text, text);
+        if !words.is_empty() {
+            // Each word's spellings that some story holds, the word as typed first.
+            let spellings: Vec<Vec<Term>> = words.iter().map(|word| self.spellings(word)).collect();
+            for phrase in spelled_phrases(spellings) {
+                let query: Box<dyn Query> = match <[Term; 1]>::try_from(phrase) {
+                    Ok([term]) => Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
+                    Err(phrase) => {
+                        self.positional.set(true);
+                        Box::new(ExactPhrase::new(phrase))
+                    }
+                };
+                alternatives.push((Occur::Should, query));
+            }
+        }
+        let title = self.index.analyze(fields.title, text);
+        if let Some(query) = self.tokens_query(fields.title, &title) {
+            alternatives.push((Occur::Should, boosted(query, TITLE_BOOST)));
+        }
         (!alternatives.is_empty()).then(|| Box::new(BooleanQuery::new(alternatives)) as Box<dyn Query>)
+    }
+
+    /// The spellings of `word` (lowercased) that some story holds in its text: the word itself,
+    /// without diacritics, and with any others that fold the same.
+    fn spellings(&self, word: &str) -> Vec<Term> {
+        let folded = fold(word);
+        let mut words = vec![word.to_owned(), folded.clone()];
+        let mut accented = Vec::new();
+        for map in &self.maps {
+            map.by_spelling(&folded, &mut accented);
+        }
+        accented.sort();
+        for spelling in accented {
+            if !words.contains(&spelling) {
+                words.push(spelling);
+            }
+        }
+        words.dedup();
+        words
+            .iter()
+            .map(|word| Term::from_field_text(self.index.fields.text, word))
+            .filter(|term| self.searcher.doc_freq(term).is_ok_and(|matches| matches > 0))
+            .collect()
     }
 
     /// A term query for one token, a phrase query for several, nothing for none.
@@ -1215,7 +1291,7 @@ impl QueryBuilder<'_> {
                 self.positional.set(true);
                 several.iter().map(|token| Term::from_field_text(field, token)).collect()
             }))),
-            // A field without positions ("e-mail" in a stemmed field): every token, anywhere.
+            // A field without positions: every token, anywhere.
             several => Some(Box::new(BooleanQuery::new(
                 several
                     .iter()
@@ -1236,6 +1312,60 @@ impl QueryBuilder<'_> {
             }
             _ => false,
         }
+    }
+}
+
+/// At most this many spellings of a phrase are searched.
+const MAX_SPELLED_PHRASES: usize = 16;
+
+/// The phrases that the words' spellings make (one spelling of each word in each), the first
+/// spellings first; none when a word has no spelling. Past [`MAX_SPELLED_PHRASES`], the last
+/// spellings of the word with the most are left out until the phrases are few enough.
+fn spelled_phrases(mut spellings: Vec<Vec<Term>>) -> Vec<Vec<Term>> {
+    if spellings.iter().any(Vec::is_empty) {
+        return Vec::new();
+    }
+    while spellings.iter().map(Vec::len).product::<usize>() > MAX_SPELLED_PHRASES {
+        if let Some(most) = spellings.iter_mut().max_by_key(|word| word.len()) {
+            most.pop();
+        }
+    }
+    let mut phrases: Vec<Vec<Term>> = vec![Vec::new()];
+    for word in &spellings {
+        phrases = phrases
+            .into_iter()
+            .flat_map(|phrase| {
+                word.iter().map(move |spelling| {
+                    let mut longer = phrase.clone();
+                    longer.push(spelling.clone());
+                    longer
+                })
+            })
+            .collect();
+    }
+    phrases
+}
+
+/// Each live segment's word map, opened once, pruned when segments are merged away.
+#[derive(Default)]
+pub(crate) struct WordMaps {
+    segments: SegmentCache<Arc<WordMap>>,
+}
+
+impl WordMaps {
+    pub(crate) fn keep_only(&self, live: &[SegmentId]) {
+        self.segments.keep_only(live);
+    }
+
+    /// The map of each segment `searcher` searches.
+    fn of(&self, searcher: &Searcher) -> Result<Vec<Arc<WordMap>>, IndexError> {
+        searcher
+            .segment_readers()
+            .iter()
+            .map(|segment| {
+                self.segments.get_or_build(segment.segment_id(), || Ok(Arc::new(WordMap::open(segment)?)))
+            })
+            .collect()
     }
 }
 
