@@ -13,20 +13,82 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 use tantivy::fieldnorm::FieldNormReader;
+use tantivy::index::SegmentId;
+use tantivy::postings::TermInfo;
 use tantivy::postings::{Postings, SegmentPostings};
 use tantivy::query::{Bm25StatisticsProvider, EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED, Term};
+use tantivy::{DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED, Term};
 
-/// A word's terms, each with the boost of its field.
+/// A word's terms, each with its boost.
 #[derive(Clone, Debug)]
 pub(crate) struct AnyTerm {
     terms: Vec<(Term, Score)>,
+    /// The terms as found in a searcher's segments, when looked up already.
+    found: Option<Arc<TermInfos>>,
+}
+
+/// Terms as found in each segment of a searcher: a term's statistics and its postings come from
+/// one dictionary lookup per segment instead of one for its count and another for its postings.
+#[derive(Debug)]
+pub(crate) struct TermInfos {
+    /// For each segment, each term's entry in its dictionary (in the terms' order).
+    segments: Vec<(SegmentId, Vec<Option<TermInfo>>)>,
+}
+
+impl TermInfos {
+    /// Looks `terms` up in every segment `searcher` searches.
+    pub(crate) fn look_up(searcher: &Searcher, terms: &[Term]) -> tantivy::Result<Self> {
+        let mut segments = Vec::with_capacity(searcher.segment_readers().len());
+        for reader in searcher.segment_readers() {
+            let mut infos = Vec::with_capacity(terms.len());
+            for term in terms {
+                infos.push(reader.inverted_index(term.field())?.get_term_info(term)?);
+            }
+            segments.push((reader.segment_id(), infos));
+        }
+        Ok(Self { segments })
+    }
+
+    /// How many documents hold the term at `at`, deleted ones included (as a searcher counts).
+    pub(crate) fn doc_freq(&self, at: usize) -> u64 {
+        self.segments
+            .iter()
+            .filter_map(|(_, infos)| infos.get(at).and_then(Option::as_ref))
+            .map(|info| u64::from(info.doc_freq))
+            .sum()
+    }
+
+    /// Only the terms at the places `keep` says.
+    pub(crate) fn keep(self, keep: &[bool]) -> Self {
+        let segments = self
+            .segments
+            .into_iter()
+            .map(|(id, infos)| {
+                let kept =
+                    infos.into_iter().zip(keep).filter(|(_, keep)| **keep).map(|(info, _)| info).collect();
+                (id, kept)
+            })
+            .collect();
+        Self { segments }
+    }
+
+    fn of_segment(&self, id: SegmentId) -> Option<&[Option<TermInfo>]> {
+        self.segments.iter().find(|(known, _)| *known == id).map(|(_, infos)| infos.as_slice())
+    }
 }
 
 impl AnyTerm {
+    /// Looked up in each segment when searched (for tests: searches use [`AnyTerm::with_infos`]).
+    #[cfg(test)]
     pub(crate) fn new(terms: Vec<(Term, Score)>) -> Self {
-        Self { terms }
+        Self { terms, found: None }
+    }
+
+    /// With the terms as `found` (looked up for these terms, in this order) in the searcher's
+    /// segments; a segment it does not know looks them up again.
+    pub(crate) fn with_infos(terms: Vec<(Term, Score)>, found: TermInfos) -> Self {
+        Self { terms, found: Some(Arc::new(found)) }
     }
 
     /// The weight, as its concrete type (for the filtered walk).
@@ -35,17 +97,21 @@ impl AnyTerm {
         enable_scoring: EnableScoring<'_>,
     ) -> tantivy::Result<AnyTermWeight> {
         let mut terms = Vec::with_capacity(self.terms.len());
-        for (term, boost) in &self.terms {
+        for (at, (term, boost)) in self.terms.iter().enumerate() {
             // As `TermQuery` weighs a term.
             let similarity = match enable_scoring {
                 EnableScoring::Enabled { statistics_provider, .. } => {
-                    Some(Bm25::for_term(statistics_provider, term)?)
+                    let doc_freq = match &self.found {
+                        Some(found) => found.doc_freq(at),
+                        None => statistics_provider.doc_freq(term)?,
+                    };
+                    Some(Bm25::with_doc_freq(statistics_provider, term.field(), doc_freq)?)
                 }
                 EnableScoring::Disabled { .. } => None,
             };
             terms.push((term.clone(), *boost, similarity));
         }
-        Ok(AnyTermWeight { terms, scoring: enable_scoring.is_scoring_enabled() })
+        Ok(AnyTermWeight { terms, found: self.found.clone(), scoring: enable_scoring.is_scoring_enabled() })
     }
 }
 
@@ -62,8 +128,9 @@ impl Query for AnyTerm {
 }
 
 pub(crate) struct AnyTermWeight {
-    /// Each term, its field's boost, and its BM25 weight when scoring.
+    /// Each term, its boost, and its BM25 weight when scoring.
     terms: Vec<(Term, Score, Option<Bm25>)>,
+    found: Option<Arc<TermInfos>>,
     scoring: bool,
 }
 
@@ -82,10 +149,17 @@ impl AnyTermWeight {
         boost: Score,
     ) -> tantivy::Result<Vec<TermPostings>> {
         let mut scorers = Vec::with_capacity(self.terms.len());
-        for (term, field_boost, similarity) in &self.terms {
+        let found = self.found.as_ref().and_then(|found| found.of_segment(reader.segment_id()));
+        for (at, (term, field_boost, similarity)) in self.terms.iter().enumerate() {
             let record =
                 if similarity.is_some() { IndexRecordOption::WithFreqs } else { IndexRecordOption::Basic };
-            let Some(postings) = reader.inverted_index(term.field())?.read_postings(term, record)? else {
+            let inverted = reader.inverted_index(term.field())?;
+            let postings = match found.and_then(|found| found.get(at)) {
+                Some(Some(info)) => Some(inverted.read_postings_from_terminfo(info, record)?),
+                Some(None) => None,
+                None => inverted.read_postings(term, record)?,
+            };
+            let Some(postings) = postings else {
                 continue;
             };
             let fieldnorms = match similarity {
@@ -136,16 +210,25 @@ const K1: Score = 1.2;
 const B: Score = 0.75;
 
 impl Bm25 {
+    #[cfg(test)]
     pub(crate) fn for_term(statistics: &dyn Bm25StatisticsProvider, term: &Term) -> tantivy::Result<Self> {
-        let total_num_tokens = statistics.total_num_tokens(term.field())?;
+        Self::with_doc_freq(statistics, term.field(), statistics.doc_freq(term)?)
+    }
+
+    /// For a term of `field` that `doc_freq` documents hold.
+    pub(crate) fn with_doc_freq(
+        statistics: &dyn Bm25StatisticsProvider,
+        field: Field,
+        doc_freq: u64,
+    ) -> tantivy::Result<Self> {
+        let total_num_tokens = statistics.total_num_tokens(field)?;
         let total_num_docs = statistics.total_num_docs()?;
         let average = total_num_tokens as Score / total_num_docs as Score;
-        let doc_freq = statistics.doc_freq(term)?;
         // tantivy asserts instead (a searcher's counts both include deleted documents, so a term
         // is never in more documents than there are); here it would score, not panic.
         let x = (total_num_docs.saturating_sub(doc_freq) as Score + 0.5) / (doc_freq as Score + 0.5);
         let idf = (1.0 + x).ln();
-        Ok(Self { weight: idf * (1.0 + K1), norms: norms(term.field(), average) })
+        Ok(Self { weight: idf * (1.0 + K1), norms: norms(field, average) })
     }
 
     /// As `Bm25Weight::boost_by`.
@@ -459,6 +542,11 @@ mod tests {
             let ranked = (Count, TopDocs::with_limit(20_000).order_by_score());
             let expected = searcher.search(boolean().as_ref(), &ranked).unwrap();
             assert_eq!(searcher.search(any().as_ref(), &ranked).unwrap(), expected, "{word}");
+            // The same with the terms looked up beforehand, in every segment.
+            let just_terms: Vec<Term> = terms.iter().map(|(term, _)| term.clone()).collect();
+            let found = TermInfos::look_up(&searcher, &just_terms).unwrap();
+            let looked_up = AnyTerm::with_infos(terms.clone(), found);
+            assert_eq!(searcher.search(&looked_up, &ranked).unwrap(), expected, "{word}, looked up");
             for filters in [vec!["third"], vec!["sparse"], vec!["stretch"], vec!["third", "stretch"]] {
                 let mut plain: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, boolean())];
                 for name in &filters {
@@ -470,6 +558,14 @@ mod tests {
                 let filtered = Filtered::new(any(), cached(), &cache);
                 let expected = searcher.search(&plain, &ranked).unwrap();
                 assert_eq!(searcher.search(&filtered, &ranked).unwrap(), expected, "{word} {filters:?}");
+                let found = TermInfos::look_up(&searcher, &just_terms).unwrap();
+                let looked_up =
+                    Filtered::new(Box::new(AnyTerm::with_infos(terms.clone(), found)), cached(), &cache);
+                assert_eq!(
+                    searcher.search(&looked_up, &ranked).unwrap(),
+                    expected,
+                    "{word} {filters:?}, looked up"
+                );
                 // Counted without scores.
                 assert_eq!(searcher.search(&filtered, &Count).unwrap(), expected.0, "{word} {filters:?}");
                 compared += usize::from(expected.0 > 0);

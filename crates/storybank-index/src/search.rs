@@ -23,7 +23,7 @@ use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DocAddress, DocId, DocSet, Order, Score, Searcher, SegmentReader, TERMINATED, Term};
 
 use crate::analysis::{STEMMED_LANGUAGES, fold};
-use crate::any_term::AnyTerm;
+use crate::any_term::{AnyTerm, TermInfos};
 use crate::facets::{LevelCounts, SEPARATOR};
 use crate::filters::Filtered;
 use crate::phrase::ExactPhrase;
@@ -1107,8 +1107,7 @@ impl QueryBuilder<'_> {
         // The words of the index it stands for: those that share one of its stems in a language
         // searched (the word itself among them, if a story holds it), weighed 1, and its
         // spellings with or without diacritics, weighed FOLDED_BOOST (both, for a word that is
-        // both: exact spellings rank first). The maps list only words some story holds (or
-        // held); other terms are looked up first.
+        // both: exact spellings rank first).
         let stems = stems_of(word, self.languages);
         let mut stemmed: Vec<String> = Vec::new();
         let mut spellings: Vec<String> = Vec::new();
@@ -1118,7 +1117,7 @@ impl QueryBuilder<'_> {
             }
             map.by_spelling(&folded, &mut spellings);
         }
-        let mut terms: Vec<(Term, f32)> = Vec::with_capacity(stemmed.len() + spellings.len() + 2);
+        let mut terms: Vec<(Term, f32)> = Vec::with_capacity(stemmed.len() + spellings.len() + 3);
         let mut add = |word: &str, field: Field, boost: f32| {
             let term = Term::from_field_text(field, word);
             match terms.iter_mut().find(|(known, _)| *known == term) {
@@ -1129,46 +1128,29 @@ impl QueryBuilder<'_> {
         for word in &stemmed {
             add(word, fields.text, 1.0);
         }
+        // The word as typed, in no language with a stemmer.
+        if stems.is_empty() {
+            add(word, fields.text, 1.0);
+        }
         for spelling in &spellings {
             add(spelling, fields.text, FOLDED_BOOST);
         }
-        // Terms the maps did not give, kept if some story holds them, with how many do.
-        let mut looked_up: Vec<(Term, f32, u64)> = Vec::new();
-        let mut look_up = |word: &str, field: Field, boost: f32| -> Result<(), IndexError> {
-            let term = Term::from_field_text(field, word);
-            if let Some(entry) = terms.iter_mut().find(|(known, _)| *known == term) {
-                entry.1 += boost;
-                return Ok(());
-            }
-            let matches = self.searcher.doc_freq(&term)?;
-            if matches > 0 {
-                looked_up.push((term, boost, matches));
-            }
-            Ok(())
-        };
-        // The word as typed, in no language with a stemmer.
-        if stems.is_empty() {
-            look_up(word, fields.text, 1.0)?;
-        }
-        look_up(&folded, fields.text, FOLDED_BOOST)?;
-        if let [title] = self.index.analyze(fields.title, text).as_slice() {
-            look_up(title, fields.title, TITLE_BOOST)?;
-        }
-        let mut exact_matches: u64 = looked_up.iter().map(|(_, _, matches)| matches).sum();
-        terms.extend(looked_up.into_iter().map(|(term, boost, _)| (term, boost)));
+        add(&folded, fields.text, FOLDED_BOOST);
+        // The title's analyzer folds: its word is `folded`.
+        add(&folded, fields.title, TITLE_BOOST);
+        // Each term looked up once per segment, for what it counts, whether to keep it (a term no
+        // story holds costs every search a lookup per segment), and its postings.
+        let just_terms: Vec<Term> = terms.iter().map(|(term, _)| term.clone()).collect();
+        let found = TermInfos::look_up(self.searcher, &just_terms)?;
+        let counts: Vec<u64> = (0..terms.len()).map(|at| found.doc_freq(at)).collect();
+        let held: Vec<bool> = counts.iter().map(|count| *count > 0).collect();
+        let exact_matches: u64 = counts.iter().sum();
+        let found = found.keep(&held);
+        let terms: Vec<(Term, f32)> =
+            terms.into_iter().zip(&held).filter(|(_, held)| **held).map(|(term, _)| term).collect();
         let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         // Typo tolerance, for words of 5+ letters that match few stories as typed (as search
         // engines with typo tolerance do): a word that matches many stories needs no guessing.
-        if text.chars().count() >= FUZZY_MIN_CHARS {
-            for (term, _) in &terms {
-                if exact_matches >= FUZZY_BELOW_MATCHES {
-                    break;
-                }
-                if term.field() == fields.text {
-                    exact_matches += self.searcher.doc_freq(term)?;
-                }
-            }
-        }
         if text.chars().count() >= FUZZY_MIN_CHARS && exact_matches < FUZZY_BELOW_MATCHES {
             // One edit from the word as typed, without diacritics: the words without them from
             // the term dictionary, those with them from the maps.
@@ -1195,7 +1177,7 @@ impl QueryBuilder<'_> {
         }
         // The same matches and scores as a boolean query of the boosted terms, and filtered
         // searches can score only what their filters let through.
-        let words: Box<dyn Query> = Box::new(AnyTerm::new(terms));
+        let words: Box<dyn Query> = Box::new(AnyTerm::with_infos(terms, found));
         if alternatives.is_empty() {
             return Ok(Some(words));
         }
