@@ -475,8 +475,9 @@ pub struct Snippets<'a> {
     searcher: Searcher,
     query: Box<dyn Query>,
     max_chars: usize,
-    /// Each field's generator, with the query's words that the field holds.
-    generators: std::collections::HashMap<Field, (SnippetGenerator, Vec<Term>)>,
+    /// Each field's generator, with the query's words that the field holds (and their
+    /// entries in the dictionary of each segment a hit was in).
+    generators: std::collections::HashMap<Field, (SnippetGenerator, Vec<Term>, SegmentTerms)>,
 }
 
 impl std::fmt::Debug for Snippets<'_> {
@@ -520,28 +521,34 @@ impl Snippets<'_> {
         let located =
             found.filter(|_| text.len() > LEAD_BYTES + LOCATED_WINDOW && is_indexed_text(story, text));
         {
-            let (generator, terms) = match self.generators.entry(field) {
+            let (generator, terms, in_segments) = match self.generators.entry(field) {
                 std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
                 std::collections::hash_map::Entry::Vacant(entry) => {
                     let (terms, weights) = words_in_index(&self.searcher, self.query.as_ref(), field)?;
-                    // The generator reads a text with the stems in order (the field's own
-                    // analyzer may give them grouped).
                     let analyzer = self.index.reading_analyzer(field)?;
                     let generator = SnippetGenerator::new(weights, analyzer, field, self.max_chars);
-                    entry.insert((generator, terms))
+                    entry.insert((generator, terms, SegmentTerms::default()))
                 }
+            };
+            let terms = match found {
+                Some(found) => in_segments.of(&self.searcher, terms, found.address.segment_ord)?,
+                None => LookedUp { terms, infos: None },
             };
             // The snippet is cut around the densest run of the words searched, and only that part
             // of the text is analysed.
             if let Some(found) = located {
-                let positions = positions_in_document(&self.searcher, field, terms, found)?;
+                let positions = positions_in_document(&self.searcher, field, &terms, found)?;
                 let Some(run) = densest_run(&positions, RUN_TOKENS) else {
                     // None of the words searched is in the text.
                     return Ok(None);
                 };
                 if let Some(window) = window_at_token(text, run.first_position) {
                     let snippet = generator.snippet(window);
-                    if distinct_words(&snippet) >= run.words {
+                    // Any word searched shows: the positions were right. (Not necessarily every
+                    // word of the run: a word's inflections count apart in the run, and the
+                    // generator may fit only some of them in its fragment; asking for all sent
+                    // such hits on to read their whole text.)
+                    if distinct_words(&snippet) > 0 {
                         return Ok(Some(to_snippet(&snippet)));
                     }
                 }
@@ -550,8 +557,8 @@ impl Snippets<'_> {
             // How many words a window must show to be taken at once: those this story holds in
             // this field when the index says (it does for a hit), else all the field holds.
             let wanted = match found {
-                Some(found) => words_in_document(&self.searcher, field, terms, found)?,
-                None => terms.len(),
+                Some(found) => words_in_document(&self.searcher, field, &terms, found)?,
+                None => terms.terms.len(),
             };
             // None of the words searched is here: nothing to mark.
             if wanted == 0 {
@@ -648,19 +655,25 @@ fn words_in_index(
 fn postings_in_document(
     searcher: &Searcher,
     field: Field,
-    terms: &[Term],
+    terms: &LookedUp<'_>,
     found: Found,
     option: IndexRecordOption,
 ) -> Result<Vec<(usize, tantivy::postings::SegmentPostings)>, IndexError> {
     let mut held = Vec::new();
-    if terms.is_empty() {
+    if terms.terms.is_empty() {
         return Ok(held);
     }
     let segment = searcher.segment_reader(found.address.segment_ord);
     let inverted = segment.inverted_index(field)?;
     let target = found.address.doc_id;
-    for (which, term) in terms.iter().enumerate() {
-        let postings = inverted.read_postings(term, option).map_err(tantivy::TantivyError::from)?;
+    for (which, term) in terms.terms.iter().enumerate() {
+        let postings = match terms.infos.and_then(|infos| infos.get(which)) {
+            Some(Some(info)) => Some(
+                inverted.read_postings_from_terminfo(info, option).map_err(tantivy::TantivyError::from)?,
+            ),
+            Some(None) => None,
+            None => inverted.read_postings(term, option).map_err(tantivy::TantivyError::from)?,
+        };
         // A postings list starts on its first document; `seek` only moves forward.
         if let Some(mut postings) = postings
             && (postings.doc() == target || (postings.doc() < target && postings.seek(target) == target))
@@ -671,11 +684,51 @@ fn postings_in_document(
     Ok(held)
 }
 
+/// The words searched, with their entries in one segment's dictionary when known.
+struct LookedUp<'a> {
+    terms: &'a [Term],
+    infos: Option<&'a [Option<tantivy::postings::TermInfo>]>,
+}
+
+/// The words searched as each segment's dictionary has them, looked up the first time a hit of
+/// the segment needs them (twenty hits would otherwise look each word up twenty times).
+#[derive(Default)]
+struct SegmentTerms {
+    segments: HashMap<u32, Vec<Option<tantivy::postings::TermInfo>>>,
+}
+
+impl SegmentTerms {
+    fn of<'a>(
+        &'a mut self,
+        searcher: &Searcher,
+        terms: &'a [Term],
+        segment_ord: u32,
+    ) -> Result<LookedUp<'a>, IndexError> {
+        let infos = match self.segments.entry(segment_ord) {
+            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                let segment = searcher.segment_reader(segment_ord);
+                let mut infos = Vec::with_capacity(terms.len());
+                for term in terms {
+                    infos.push(
+                        segment
+                            .inverted_index(term.field())?
+                            .get_term_info(term)
+                            .map_err(tantivy::TantivyError::from)?,
+                    );
+                }
+                entry.insert(infos)
+            }
+        };
+        Ok(LookedUp { terms, infos: Some(infos) })
+    }
+}
+
 /// How many of `terms` (all on `field`) the document `found` holds.
 fn words_in_document(
     searcher: &Searcher,
     field: Field,
-    terms: &[Term],
+    terms: &LookedUp<'_>,
     found: Found,
 ) -> Result<usize, IndexError> {
     Ok(postings_in_document(searcher, field, terms, found, IndexRecordOption::Basic)?.len())
@@ -702,7 +755,7 @@ const LOCATED_WINDOW: usize = 480;
 fn positions_in_document(
     searcher: &Searcher,
     field: Field,
-    terms: &[Term],
+    terms: &LookedUp<'_>,
     found: Found,
 ) -> Result<Vec<(u32, usize)>, IndexError> {
     let mut all = Vec::new();
