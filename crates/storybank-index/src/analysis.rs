@@ -250,9 +250,22 @@ pub(crate) fn stem<'a>(code: &str, word: &'a str) -> Option<std::borrow::Cow<'a,
 /// A lowercased word without its diacritics ("hämeenlinna" -> "hameenlinna"), as tantivy's
 /// `AsciiFoldingFilter` makes it.
 pub(crate) fn fold(word: &str) -> String {
-    let mut tokenizer = WordTokenizer::new(true);
-    let mut stream = tokenizer.token_stream(word);
-    if stream.advance() { stream.token().text.clone() } else { word.to_owned() }
+    Folder::new().fold(word)
+}
+
+/// Folds many words with one tokenizer (making one allocates tantivy's fallback filters).
+pub(crate) struct Folder(WordTokenizer);
+
+impl Folder {
+    pub(crate) fn new() -> Self {
+        Self(WordTokenizer::new(true))
+    }
+
+    /// As [`fold`].
+    pub(crate) fn fold(&mut self, word: &str) -> String {
+        let mut stream = self.0.token_stream(word);
+        if stream.advance() { stream.token().text.clone() } else { word.to_owned() }
+    }
 }
 
 /// The tokens the analyzer `analyzer` of `index` makes of `text` (for tests).

@@ -34,7 +34,7 @@ use tantivy::{
 };
 use tantivy_fst::{Automaton, IntoStreamer, Map, MapBuilder, Streamer};
 
-use crate::analysis::{STEMMED_LANGUAGES, fold};
+use crate::analysis::{Folder, STEMMED_LANGUAGES};
 
 /// The extension of a segment's map file.
 const EXTENSION: &str = "words";
@@ -138,8 +138,9 @@ fn insert_keys(words: &[String], builder: &mut MapBuilder<Vec<u8>>) -> tantivy_f
         builder.insert(&key, *languages)?;
     }
     keyed.clear();
+    let mut folder = Folder::new();
     keyed.extend(words.iter().enumerate().filter_map(|(at, word)| {
-        let folded = fold(word);
+        let folded = folder.fold(word);
         (folded != *word).then_some((folded, at, 0))
     }));
     keyed.sort_unstable();
