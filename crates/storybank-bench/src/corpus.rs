@@ -151,11 +151,7 @@ impl Vocabulary {
                     Ok(manifest) => manifest["body"].as_str().unwrap_or_default().to_owned(),
                     Err(_) => text,
                 };
-                for word in text
-                    .split_whitespace()
-                    .map(|word| word.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
-                    .filter(|word| word.chars().count() > 1 && !word.chars().any(|c| c.is_ascii_digit()))
-                {
+                for word in sample_words(&text) {
                     *pool.entry(word).or_default() += 1;
                 }
             }
@@ -289,4 +285,51 @@ pub fn write_text_corpus(
         fs::File::create(folder.join(format!("story-{index:06}.story.json")))?.write_all(&json)?;
     }
     Ok(bytes)
+}
+
+/// The words of a sample file, lowercased: without the markup of a transcript (WebVTT's voice
+/// tags, `<v Samira>So`, would otherwise give "samira>so"), the punctuation around a word, and
+/// anything holding a digit (cue numbers, timestamps) or another sign inside it.
+fn sample_words(text: &str) -> impl Iterator<Item = String> + '_ {
+    let mut in_tag = false;
+    let mut outside_tags = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                outside_tags.push(' ');
+            }
+            c if !in_tag => outside_tags.push(c),
+            _ => {}
+        }
+    }
+    let words: Vec<String> = outside_tags
+        .split_whitespace()
+        .map(|word| word.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+        .filter(|word| {
+            word.chars().count() > 1
+                && word.chars().all(|c| c.is_alphabetic() || matches!(c, '\'' | '\u{2019}' | '-'))
+        })
+        .collect();
+    words.into_iter()
+}
+
+#[cfg(test)]
+mod sample_word_tests {
+    use super::sample_words;
+
+    #[test]
+    fn transcript_markup_and_numbers_are_not_words() {
+        let cases: &[(&str, &[&str])] = &[
+            ("<v Amira>So Dani, you said</v>", &["so", "dani", "you", "said"]),
+            ("1\n00:00:04.000 --> 00:00:09.500\nYeah.", &["yeah"]),
+            ("neeno.</v> L'uscita e-mail", &["neeno", "l'uscita", "e-mail"]),
+            ("a 42 x2 Hämeenlinna", &["hämeenlinna"]),
+        ];
+        for (text, expected) in cases {
+            let words: Vec<String> = sample_words(text).collect();
+            assert_eq!(&words, expected, "{text}");
+        }
+    }
 }

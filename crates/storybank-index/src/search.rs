@@ -1314,7 +1314,8 @@ impl QueryBuilder<'_> {
             .collect()
     }
 
-    /// A term query for one token, a phrase query for several, nothing for none.
+    /// A term query for one token, a phrase query for several, nothing for none. (Only the
+    /// title is searched this way, and it is indexed with positions.)
     fn tokens_query(&self, field: Field, tokens: &[String]) -> Option<Box<dyn Query>> {
         match tokens {
             [] => None,
@@ -1322,30 +1323,11 @@ impl QueryBuilder<'_> {
                 Term::from_field_text(field, single),
                 IndexRecordOption::WithFreqs,
             ))),
-            several if self.has_positions(field) => Some(Box::new(ExactPhrase::new({
+            several => {
                 self.positional.set(true);
-                several.iter().map(|token| Term::from_field_text(field, token)).collect()
-            }))),
-            // A field without positions: every token, anywhere.
-            several => Some(Box::new(BooleanQuery::new(
-                several
-                    .iter()
-                    .map(|token| {
-                        let query =
-                            TermQuery::new(Term::from_field_text(field, token), IndexRecordOption::WithFreqs);
-                        (Occur::Must, Box::new(query) as Box<dyn Query>)
-                    })
-                    .collect(),
-            ))),
-        }
-    }
-
-    fn has_positions(&self, field: Field) -> bool {
-        match self.index.fields.schema.get_field_entry(field).field_type() {
-            tantivy::schema::FieldType::Str(options) => {
-                options.get_indexing_options().is_some_and(|indexing| indexing.index_option().has_positions())
+                let terms = several.iter().map(|token| Term::from_field_text(field, token)).collect();
+                Some(Box::new(ExactPhrase::new(terms)))
             }
-            _ => false,
         }
     }
 }
