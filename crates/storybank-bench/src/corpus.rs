@@ -290,7 +290,7 @@ pub fn write_text_corpus(
 /// The words of a sample file, lowercased: without the markup of a transcript (WebVTT's voice
 /// tags, `<v Samira>So`, would otherwise give "samira>so"), the punctuation around a word, and
 /// anything holding a digit (cue numbers, timestamps) or another sign inside it.
-fn sample_words(text: &str) -> impl Iterator<Item = String> + '_ {
+fn sample_words(text: &str) -> Vec<String> {
     let mut in_tag = false;
     let mut outside_tags = String::with_capacity(text.len());
     for c in text.chars() {
@@ -304,15 +304,14 @@ fn sample_words(text: &str) -> impl Iterator<Item = String> + '_ {
             _ => {}
         }
     }
-    let words: Vec<String> = outside_tags
+    outside_tags
         .split_whitespace()
         .map(|word| word.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
         .filter(|word| {
             word.chars().count() > 1
                 && word.chars().all(|c| c.is_alphabetic() || matches!(c, '\'' | '\u{2019}' | '-'))
         })
-        .collect();
-    words.into_iter()
+        .collect()
 }
 
 #[cfg(test)]
@@ -328,8 +327,7 @@ mod sample_word_tests {
             ("a 42 x2 Hämeenlinna", &["hämeenlinna"]),
         ];
         for (text, expected) in cases {
-            let words: Vec<String> = sample_words(text).collect();
-            assert_eq!(&words, expected, "{text}");
+            assert_eq!(&sample_words(text), expected, "{text}");
         }
     }
 }
