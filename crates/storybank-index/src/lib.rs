@@ -101,8 +101,8 @@ pub struct StoryIndex {
     filters: Arc<filters::FilterCache>,
     /// Each segment's id columns.
     id_columns: search::IdColumns,
-    /// Each segment's word map.
-    word_maps: search::WordMaps,
+    /// Each segment's word map (also the reader's warmer, which holds it weakly).
+    word_maps: Arc<search::WordMaps>,
     root: PathBuf,
     generation: String,
 }
@@ -221,7 +221,13 @@ impl StoryIndex {
         analysis::register(&index);
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
         let writer = index.writer_with_num_threads(threads, writer_memory())?;
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let word_maps = Arc::new(search::WordMaps::default());
+        let warmer: Arc<dyn tantivy::Warmer> = Arc::clone(&word_maps) as _;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .warmers(vec![Arc::downgrade(&warmer)])
+            .try_into()?;
         Ok(StoryIndex {
             index,
             fields,
@@ -231,7 +237,7 @@ impl StoryIndex {
             meta_levels: Arc::new(facets::LevelCache::new("meta")),
             filters: Arc::new(filters::FilterCache::default()),
             id_columns: search::IdColumns::default(),
-            word_maps: search::WordMaps::default(),
+            word_maps,
             root: root.to_owned(),
             generation,
         })
@@ -366,10 +372,12 @@ impl StoryIndex {
     /// many deleted documents the segments still carry. For erasure checks.
     pub fn trace(&self, needle: &str, id: StoryId) -> Result<Trace, IndexError> {
         let needle = needle.to_lowercase();
-        let searcher = self.index.reader()?.searcher();
+        // Everything committed, also by merges since the last commit.
+        self.reader.reload()?;
+        let (searcher, maps) = self.searcher()?;
         let id_term = Term::from_field_text(self.fields.id, &id.to_string());
         let mut trace = Trace::default();
-        for segment in searcher.segment_readers() {
+        for (segment, map) in searcher.segment_readers().iter().zip(&maps) {
             trace.deleted_documents += u64::from(segment.num_deleted_docs());
             if segment
                 .inverted_index(self.fields.id)?
@@ -380,7 +388,7 @@ impl StoryIndex {
                 trace.holds_story = true;
             }
             // The word map lists the text's words too.
-            for entry in word_map::WordMap::open(segment)?.entries() {
+            for entry in map.entries() {
                 if entry.to_lowercase().contains(&needle) {
                     trace.terms.push(format!("word map: {entry}"));
                 }

@@ -20,7 +20,10 @@ use tantivy::query::{
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{DocAddress, DocId, DocSet, Order, Score, Searcher, SegmentReader, TERMINATED, Term};
+use tantivy::{
+    DocAddress, DocId, DocSet, Order, Score, Searcher, SearcherGeneration, SegmentReader, TERMINATED, Term,
+    Warmer,
+};
 
 use crate::analysis::{STEMMED_LANGUAGES, fold};
 use crate::any_term::{AnyTerm, TermInfos};
@@ -58,13 +61,12 @@ impl StoryIndex {
                 "a search reaches at most {MAX_DEPTH} hits deep (offset + limit); narrow the search instead"
             )));
         }
-        let searcher = self.reader.searcher();
+        let (searcher, maps) = self.searcher()?;
         let live: Vec<tantivy::index::SegmentId> =
             searcher.segment_readers().iter().map(|segment| segment.segment_id()).collect();
         self.filters.keep_only(&live);
         self.id_columns.keep_only(&live);
-        self.word_maps.keep_only(&live);
-        let words = self.words_query(&searcher, request)?;
+        let words = self.words_query(&searcher, maps, request)?;
         let browsing = words.is_none();
         // Phrases check positions in every document holding their words: a long one is split.
         let split = words.as_ref().is_some_and(|words| words.positional);
@@ -150,8 +152,8 @@ impl StoryIndex {
         request: &SearchRequest,
         max_chars: usize,
     ) -> Result<Option<Snippets<'_>>, IndexError> {
-        let searcher = self.reader.searcher();
-        let Some(Words { query, .. }) = self.words_query(&searcher, request)? else {
+        let (searcher, maps) = self.searcher()?;
+        let Some(Words { query, .. }) = self.words_query(&searcher, maps, request)? else {
             return Ok(None);
         };
         Ok(Some(Snippets {
@@ -196,8 +198,31 @@ impl StoryIndex {
         Ok(hits)
     }
 
-    /// The query for the request's words, or `None` when there are none.
-    fn words_query(&self, searcher: &Searcher, request: &SearchRequest) -> Result<Option<Words>, IndexError> {
+    /// The current searcher, with its segments' word maps. Should a map be gone (see
+    /// [`WordMaps`]), the reader moves on to the segments that replaced its segment.
+    pub(crate) fn searcher(&self) -> Result<(Searcher, Vec<Arc<WordMap>>), IndexError> {
+        let mut reloads = 0;
+        loop {
+            let searcher = self.reader.searcher();
+            match self.word_maps.of(&searcher) {
+                Ok(maps) => return Ok((searcher, maps)),
+                Err(MapError::Gone) if reloads < 3 => {
+                    reloads += 1;
+                    self.reader.reload()?;
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+    }
+
+    /// The query for the request's words (each expanded through `maps`, those of `searcher`'s
+    /// segments), or `None` when there are none.
+    fn words_query(
+        &self,
+        searcher: &Searcher,
+        maps: Vec<Arc<WordMap>>,
+        request: &SearchRequest,
+    ) -> Result<Option<Words>, IndexError> {
         let Some(node) = parse(&request.query) else {
             return Ok(None);
         };
@@ -207,7 +232,6 @@ impl StoryIndex {
             .filter(|(code, _)| asked.is_empty() || asked.contains(code))
             .filter_map(|(code, _)| language_bit(code))
             .fold(0, |languages, bit| languages | bit);
-        let maps = self.word_maps.of(searcher)?;
         let builder = QueryBuilder { index: self, searcher, languages, maps, positional: Cell::new(false) };
         let query = builder.build(&node)?;
         Ok(query.map(|query| Words { query, positional: builder.positional.get() }))
@@ -1363,26 +1387,75 @@ fn spelled_phrases(mut spellings: Vec<Vec<Term>>) -> Vec<Vec<Term>> {
     phrases
 }
 
-/// Each live segment's word map, opened once, pruned when segments are merged away.
+/// Each segment's word map, opened as soon as tantivy opens the segment for a new searcher (this
+/// is the reader's [`Warmer`]), and kept while any searcher still in use holds the segment.
+///
+/// A map is not one of the files tantivy opens with a segment, and a background merge deletes
+/// the files of the segments it replaced as soon as it ends, even while an older searcher still
+/// holds them: a map opened later than its segment could be gone. So maps are opened when the
+/// searcher is made, not when it is first searched; should one still be missing (a merge ended in
+/// the moment between the two), [`StoryIndex::searcher`] moves on to a fresh searcher.
 #[derive(Default)]
 pub(crate) struct WordMaps {
     segments: SegmentCache<Arc<WordMap>>,
 }
 
+/// Why a segment's word map could not be had.
+enum MapError {
+    /// Its file is gone: a merge replaced the segment after the searcher was made.
+    Gone,
+    Other(tantivy::TantivyError),
+}
+
+impl From<MapError> for IndexError {
+    fn from(err: MapError) -> Self {
+        match err {
+            MapError::Gone => IndexError::Tantivy(tantivy::TantivyError::InternalError(
+                "a segment's word map is gone: its segment was merged away, again and again".into(),
+            )),
+            MapError::Other(err) => IndexError::Tantivy(err),
+        }
+    }
+}
+
 impl WordMaps {
-    pub(crate) fn keep_only(&self, live: &[SegmentId]) {
-        self.segments.keep_only(live);
+    /// The map of each segment `searcher` searches.
+    fn of(&self, searcher: &Searcher) -> Result<Vec<Arc<WordMap>>, MapError> {
+        searcher.segment_readers().iter().map(|segment| self.open(segment)).collect()
     }
 
-    /// The map of each segment `searcher` searches.
-    fn of(&self, searcher: &Searcher) -> Result<Vec<Arc<WordMap>>, IndexError> {
-        searcher
-            .segment_readers()
-            .iter()
-            .map(|segment| {
-                self.segments.get_or_build(segment.segment_id(), || Ok(Arc::new(WordMap::open(segment)?)))
-            })
-            .collect()
+    fn open(&self, segment: &SegmentReader) -> Result<Arc<WordMap>, MapError> {
+        self.segments.get_or_build(segment.segment_id(), || match WordMap::open(segment) {
+            Ok(map) => Ok(Arc::new(map)),
+            Err(tantivy::TantivyError::OpenReadError(
+                tantivy::directory::error::OpenReadError::FileDoesNotExist(_),
+            )) => Err(MapError::Gone),
+            Err(err) => Err(MapError::Other(err)),
+        })
+    }
+
+    /// Forgets every map (tests: as if the warmer had missed them).
+    #[cfg(test)]
+    pub(crate) fn forget_all(&self) {
+        self.segments.keep_only(&[]);
+    }
+}
+
+impl Warmer for WordMaps {
+    /// Opens the searcher's maps. A map that cannot be opened is left to the first search, which
+    /// tries again and says what is wrong ([`StoryIndex::searcher`]): failing here would fail the
+    /// commit that asked for this searcher, after the commit itself succeeded.
+    fn warm(&self, searcher: &Searcher) -> tantivy::Result<()> {
+        for segment in searcher.segment_readers() {
+            let _ = self.open(segment);
+        }
+        Ok(())
+    }
+
+    fn garbage_collect(&self, live_generations: &[&SearcherGeneration]) {
+        let live: Vec<SegmentId> =
+            live_generations.iter().flat_map(|generation| generation.segments().keys().copied()).collect();
+        self.segments.keep_only(&live);
     }
 }
 
@@ -1420,12 +1493,13 @@ mod split_tests {
         index.delete(stories[4].id).unwrap();
         index.delete(stories[397].id).unwrap();
         index.commit(2).unwrap();
-        let searcher = index.reader.searcher();
+        let (searcher, maps) = index.searcher().unwrap();
         assert!(searcher.segment_readers().iter().any(|segment| segment.num_deleted_docs() > 0));
         let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
         for text in ["\"night shelter\"", "night", "shelter -\"night shelter\"", ""] {
             let request = SearchRequest::new(text, Audience::Curator, today);
-            let words = index.words_query(&searcher, &request).unwrap().map(|words| words.query);
+            let words =
+                index.words_query(&searcher, maps.clone(), &request).unwrap().map(|words| words.query);
             let query = index.filtered(words, &request);
             let themes = LevelCounts { cache: std::sync::Arc::clone(&index.theme_levels) };
             let collector = (Count, TopDocs::with_limit(500).order_by_score(), themes);
@@ -1441,5 +1515,69 @@ mod split_tests {
             let unsplit = search_split(&searcher, query.as_ref(), &collector, u64::MAX, 2).unwrap();
             assert_eq!((unsplit.0, &unsplit.1), (whole.0, &whole.1), "{text}");
         }
+    }
+}
+
+#[cfg(test)]
+mod word_map_lifetime_tests {
+    use super::*;
+
+    /// The word map files in the generation's folder.
+    fn map_files(index: &StoryIndex) -> usize {
+        std::fs::read_dir(index.path())
+            .unwrap()
+            .flatten()
+            .filter(|entry| entry.path().extension().is_some_and(|extension| extension == "words"))
+            .count()
+    }
+
+    /// Merges every segment and deletes the files of those it replaced, as a background merge
+    /// does, without moving the reader to the merged segment.
+    fn merge_behind_the_readers_back(index: &StoryIndex) {
+        let segments = index.index.searchable_segment_ids().unwrap();
+        index.writer().unwrap().merge(&segments).wait().unwrap();
+        index.writer().unwrap().garbage_collect_files().wait().unwrap();
+    }
+
+    /// A background merge deletes the files of the segments it replaced as soon as it ends, while
+    /// the searcher made at the last commit still searches them: their word maps are already open
+    /// (the warmer opened them with the searcher), and a map missed anyway moves the search to a
+    /// fresh searcher instead of failing it.
+    #[test]
+    fn searches_outlive_a_merge_that_deletes_their_segments_files() {
+        let root = tempfile::tempdir().unwrap();
+        let index = StoryIndex::create_generation(root.path()).unwrap();
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+        let found =
+            |text: &str| index.search(&SearchRequest::new(text, Audience::Curator, today)).unwrap().total;
+        let bodies = ["The housing office was closed.", "She waited for housing.", "Houses by the station."];
+        for (n, body) in bodies.iter().enumerate() {
+            index.upsert(&[crate::test_story(&format!("Story {n}"), body)]).unwrap();
+            index.commit(n as i64 + 1).unwrap();
+        }
+        assert_eq!(map_files(&index), 3);
+
+        // Nothing searched since the last commit, and its three segments' files are gone.
+        merge_behind_the_readers_back(&index);
+        assert_eq!(map_files(&index), 1);
+        assert_eq!(found("housing"), 3, "\"houses\" too, by its stem");
+        assert_eq!(found("\"housing office\""), 1);
+        assert_eq!(
+            index.reader.searcher().segment_readers().len(),
+            3,
+            "the maps were open already: the searcher of the last commit searched the deleted segments"
+        );
+
+        // A map the warmer did not open (as when a merge ends between tantivy opening a segment
+        // and the warmer opening its map): the search moves on to the merged segment.
+        index.upsert(&[crate::test_story("Story 3", "Housing, again.")]).unwrap();
+        index.commit(4).unwrap();
+        merge_behind_the_readers_back(&index);
+        index.word_maps.forget_all();
+        assert_eq!(found("housing"), 4);
+        assert_eq!(index.reader.searcher().segment_readers().len(), 1, "moved to the merged segment");
+        assert!(
+            index.snippets(&SearchRequest::new("housing", Audience::Curator, today), 80).unwrap().is_some()
+        );
     }
 }

@@ -17,7 +17,9 @@
 //! is found by the Finnish "asunnot" too), and made again the same way for a merged segment.
 //!
 //! The map is a tantivy `SegmentPlugin`: it lives and dies with its segment, and tantivy refuses
-//! to open an index made with it without it (see `StoryIndex::open_generation`).
+//! to open an index made with it without it (see `StoryIndex::open_generation`). Tantivy does
+//! not open it with the segment's other files, so the reader's warmer (`search::WordMaps`) does,
+//! before a merge can delete it.
 
 use std::any::Any;
 use std::borrow::Cow;
