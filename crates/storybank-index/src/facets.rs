@@ -6,7 +6,9 @@
 //! each document, the combination of paths it counts towards: its facets and their ancestors,
 //! each once (a story with two sub-themes of one theme counts once for it). Collecting a match is
 //! then one array increment, for its combination; the combinations become paths once per search.
-//! The cache costs four bytes per document, and each distinct combination's paths.
+//! The theme facet and the meta facet (forms, languages, story types and places) are counted
+//! together. The cache costs four bytes per document (eight in a segment with more than 65,536
+//! combinations of one facet), and each distinct combination's paths.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,7 +27,7 @@ pub(crate) const SEPARATOR: char = '\u{0}';
 /// For each facet ordinal, the paths (indexes) it counts towards.
 type OrdinalPaths = Vec<Vec<u32>>;
 
-/// One segment's facets: every path at every level, and each document's combination of paths.
+/// One segment's facets of one field: every path at every level, and each combination's paths.
 ///
 /// Stories share combinations (the same form, language, type and place; the same themes), so a
 /// search counts combinations, one increment per match, and turns them into paths once at the
@@ -39,12 +41,11 @@ struct Levels {
     /// own allocation was a cache miss each, most of a facet count's time.)
     combined: Vec<u32>,
     starts: Vec<u32>,
-    /// Each document's combination.
-    of_doc: Vec<u32>,
 }
 
 impl Levels {
-    fn read(facets: &FacetReader, max_doc: DocId) -> tantivy::Result<Self> {
+    /// The field's levels, and each document's combination.
+    fn read(facets: &FacetReader, max_doc: DocId) -> tantivy::Result<(Self, Vec<u32>)> {
         let (paths, of_ord) = Self::paths_of_ordinals(facets)?;
         let mut combined: Vec<u32> = Vec::new();
         let mut starts: Vec<u32> = vec![0];
@@ -72,12 +73,17 @@ impl Levels {
             };
             of_doc.push(combination);
         }
-        Ok(Self { paths, combined, starts, of_doc })
+        Ok((Self { paths, combined, starts }, of_doc))
     }
 
-    /// The paths of every level, and for each facet ordinal those it counts towards.
+    fn combinations(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    /// The paths of every level, and for each facet ordinal those it counts towards. Paths are
+    /// numbered in the order of their text, so counts by path number are in that order too.
     fn paths_of_ordinals(facets: &FacetReader) -> tantivy::Result<(Vec<Arc<str>>, OrdinalPaths)> {
-        let mut paths: Vec<Arc<str>> = Vec::new();
+        let mut texts: Vec<String> = Vec::new();
         let mut known: HashMap<String, u32> = HashMap::new();
         let mut of_ord = Vec::with_capacity(facets.num_facets());
         let mut facet = Facet::root();
@@ -87,36 +93,80 @@ impl Levels {
             let mut levels = Vec::with_capacity(parts.len());
             for depth in 1..=parts.len() {
                 let path = parts[..depth].join(&SEPARATOR.to_string());
-                let next = u32::try_from(paths.len()).unwrap_or(u32::MAX);
+                let next = u32::try_from(texts.len()).unwrap_or(u32::MAX);
                 let at = *known.entry(path).or_insert_with_key(|path| {
-                    paths.push(Arc::from(path.as_str()));
+                    texts.push(path.clone());
                     next
                 });
                 levels.push(at);
             }
             of_ord.push(levels);
         }
+        // Renumbered in the order of their text.
+        let mut order: Vec<u32> = (0..u32::try_from(texts.len()).unwrap_or(u32::MAX)).collect();
+        order.sort_by(|a, b| texts[*a as usize].cmp(&texts[*b as usize]));
+        let mut renumbered = vec![0u32; texts.len()];
+        for (new, old) in order.iter().enumerate() {
+            renumbered[*old as usize] = u32::try_from(new).unwrap_or(u32::MAX);
+        }
+        for levels in &mut of_ord {
+            for path in levels.iter_mut() {
+                *path = renumbered[*path as usize];
+            }
+        }
+        let paths = order.iter().map(|old| Arc::from(texts[*old as usize].as_str())).collect();
         Ok((paths, of_ord))
     }
 }
 
-/// The [`Levels`] of each live segment of one facet field.
+/// One segment's theme and meta (form, language, type, place) facets, with each document's two
+/// combinations side by side: a match costs one memory read for both (two arrays were two cache
+/// misses per match, the larger part of a facet count's time on a 100,000-story segment), in
+/// two bytes each while the segment has fewer than 65,536 combinations of either.
 #[derive(Debug)]
-pub(crate) struct LevelCache {
-    field: &'static str,
-    segments: SegmentCache<Arc<Levels>>,
+struct SegmentFacets {
+    themes: Levels,
+    meta: Levels,
+    of_doc: Combinations,
 }
 
-impl LevelCache {
-    pub(crate) fn new(field: &'static str) -> Self {
-        Self { field, segments: SegmentCache::default() }
-    }
+#[derive(Debug)]
+enum Combinations {
+    Narrow(Vec<[u16; 2]>),
+    Wide(Vec<[u32; 2]>),
+}
 
-    fn levels(&self, segment: &SegmentReader) -> tantivy::Result<Arc<Levels>> {
-        self.segments.get_or_build(segment.segment_id(), || {
-            let facets = segment.facet_reader(self.field)?;
-            Ok(Arc::new(Levels::read(&facets, segment.max_doc())?))
-        })
+impl SegmentFacets {
+    fn read(segment: &SegmentReader) -> tantivy::Result<Self> {
+        let max_doc = segment.max_doc();
+        let (themes, theme_of_doc) = Levels::read(&segment.facet_reader(THEMES)?, max_doc)?;
+        let (meta, meta_of_doc) = Levels::read(&segment.facet_reader(META)?, max_doc)?;
+        let pairs = theme_of_doc.into_iter().zip(meta_of_doc);
+        let narrow = |count: usize| count <= usize::from(u16::MAX) + 1;
+        let of_doc = if narrow(themes.combinations()) && narrow(meta.combinations()) {
+            let narrowed = |combination: u32| u16::try_from(combination).unwrap_or(u16::MAX);
+            Combinations::Narrow(pairs.map(|(theme, meta)| [narrowed(theme), narrowed(meta)]).collect())
+        } else {
+            Combinations::Wide(pairs.map(|(theme, meta)| [theme, meta]).collect())
+        };
+        Ok(Self { themes, meta, of_doc })
+    }
+}
+
+/// The theme facet field.
+const THEMES: &str = "themes";
+/// The facet field of forms, languages, story types and places (`group/value`).
+const META: &str = "meta";
+
+/// The [`SegmentFacets`] of each live segment.
+#[derive(Debug, Default)]
+pub(crate) struct FacetCache {
+    segments: SegmentCache<Arc<SegmentFacets>>,
+}
+
+impl FacetCache {
+    fn of(&self, segment: &SegmentReader) -> tantivy::Result<Arc<SegmentFacets>> {
+        self.segments.get_or_build(segment.segment_id(), || Ok(Arc::new(SegmentFacets::read(segment)?)))
     }
 
     /// Forgets segments that are no longer searched (merged away).
@@ -125,85 +175,118 @@ impl LevelCache {
     }
 }
 
-/// Counts, for the matching stories, every path of a facet field at every level: for a story
-/// themed `health/waiting-times`, both `health` and `health/waiting-times`. Each story counts
-/// once per path. The answer's paths have their parts joined with [`SEPARATOR`].
-pub(crate) struct LevelCounts {
-    pub(crate) cache: Arc<LevelCache>,
+/// Counts, for the matching stories, every path of the theme and meta facets at every level: for
+/// a story themed `health/waiting-times`, both `health` and `health/waiting-times`. Each story
+/// counts once per path. The answer's paths have their parts joined with [`SEPARATOR`].
+pub(crate) struct FacetCounts {
+    pub(crate) cache: Arc<FacetCache>,
 }
 
 /// Paths with their counts (only those counted), in order of their text.
 pub(crate) type PathCounts = Vec<(Arc<str>, u64)>;
 
-impl Collector for LevelCounts {
-    type Fruit = PathCounts;
-    type Child = SegmentLevelCounts;
+/// The themes' counts, then the meta facet's.
+pub(crate) type BothCounts = (PathCounts, PathCounts);
 
-    fn for_segment(&self, _: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<SegmentLevelCounts> {
-        let levels = self.cache.levels(segment)?;
-        let counts = vec![0; levels.starts.len() - 1];
-        Ok(SegmentLevelCounts { levels, counts, counted: Vec::new() })
+impl Collector for FacetCounts {
+    type Fruit = BothCounts;
+    type Child = SegmentFacetCounts;
+
+    fn for_segment(&self, _: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<SegmentFacetCounts> {
+        let facets = self.cache.of(segment)?;
+        let themes = Counter::new(facets.themes.combinations());
+        let meta = Counter::new(facets.meta.combinations());
+        Ok(SegmentFacetCounts { facets, themes, meta })
     }
 
     fn requires_scoring(&self) -> bool {
         false
     }
 
-    fn merge_fruits(&self, mut fruits: Vec<PathCounts>) -> tantivy::Result<Self::Fruit> {
+    fn merge_fruits(&self, mut fruits: Vec<BothCounts>) -> tantivy::Result<Self::Fruit> {
         if fruits.len() == 1 {
             return Ok(fruits.pop().unwrap_or_default());
         }
-        let mut merged: HashMap<Arc<str>, u64> = HashMap::new();
-        for fruit in fruits {
-            for (path, count) in fruit {
-                *merged.entry(path).or_insert(0) += count;
-            }
-        }
-        let mut merged: PathCounts = merged.into_iter().collect();
-        merged.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        Ok(merged)
+        let (themes, meta): (Vec<PathCounts>, Vec<PathCounts>) = fruits.into_iter().unzip();
+        Ok((merge_counts(themes), merge_counts(meta)))
     }
 }
 
-/// [`LevelCounts`] in one segment: matches per combination of paths.
-pub(crate) struct SegmentLevelCounts {
-    levels: Arc<Levels>,
-    counts: Vec<u32>,
-    /// The combinations counted, each once: a segment has thousands of combinations (themes,
-    /// and form x language x type x place), and a search matches far fewer.
-    counted: Vec<u32>,
+fn merge_counts(fruits: Vec<PathCounts>) -> PathCounts {
+    let mut merged: HashMap<Arc<str>, u64> = HashMap::new();
+    for fruit in fruits {
+        for (path, count) in fruit {
+            *merged.entry(path).or_insert(0) += count;
+        }
+    }
+    let mut merged: PathCounts = merged.into_iter().collect();
+    merged.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    merged
 }
 
-impl SegmentCollector for SegmentLevelCounts {
-    type Fruit = PathCounts;
+/// Matches per combination of one field.
+struct Counter {
+    counts: Vec<u32>,
+}
 
-    fn collect(&mut self, doc: DocId, _: Score) {
-        if let Some(&combination) = self.levels.of_doc.get(doc as usize) {
-            let count = &mut self.counts[combination as usize];
-            if *count == 0 {
-                self.counted.push(combination);
-            }
+impl Counter {
+    fn new(combinations: usize) -> Self {
+        Self { counts: vec![0; combinations] }
+    }
+
+    #[inline]
+    fn add(&mut self, combination: u32) {
+        if let Some(count) = self.counts.get_mut(combination as usize) {
             *count += 1;
         }
     }
 
-    fn harvest(self) -> Self::Fruit {
-        let mut by_path = vec![0u64; self.levels.paths.len()];
-        for &combination in &self.counted {
-            let combination = combination as usize;
-            let count = u64::from(self.counts[combination]);
-            let (start, end) = (self.levels.starts[combination], self.levels.starts[combination + 1]);
-            for &path in &self.levels.combined[start as usize..end as usize] {
+    /// The counts by path, in the order of the paths' text. (The counts of every combination
+    /// are read, counted or not: a segment's few thousand, a few microseconds, where keeping a
+    /// list of those counted cost a branch per match.)
+    fn by_path(&self, levels: &Levels) -> PathCounts {
+        let mut by_path = vec![0u64; levels.paths.len()];
+        for (combination, count) in self.counts.iter().enumerate().filter(|(_, count)| **count > 0) {
+            let count = u64::from(*count);
+            let (start, end) = (levels.starts[combination], levels.starts[combination + 1]);
+            for &path in &levels.combined[start as usize..end as usize] {
                 by_path[path as usize] += count;
             }
         }
-        let mut counted: PathCounts = by_path
+        by_path
             .iter()
             .enumerate()
             .filter(|(_, count)| **count > 0)
-            .map(|(path, count)| (Arc::clone(&self.levels.paths[path]), *count))
-            .collect();
-        counted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        counted
+            .map(|(path, count)| (Arc::clone(&levels.paths[path]), *count))
+            .collect()
+    }
+}
+
+/// [`FacetCounts`] in one segment.
+pub(crate) struct SegmentFacetCounts {
+    facets: Arc<SegmentFacets>,
+    themes: Counter,
+    meta: Counter,
+}
+
+impl SegmentCollector for SegmentFacetCounts {
+    type Fruit = BothCounts;
+
+    #[inline]
+    fn collect(&mut self, doc: DocId, _: Score) {
+        let pair = match &self.facets.of_doc {
+            Combinations::Narrow(pairs) => {
+                pairs.get(doc as usize).map(|[theme, meta]| [(*theme).into(), (*meta).into()])
+            }
+            Combinations::Wide(pairs) => pairs.get(doc as usize).copied(),
+        };
+        if let Some([theme, meta]) = pair {
+            self.themes.add(theme);
+            self.meta.add(meta);
+        }
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        (self.themes.by_path(&self.facets.themes), self.meta.by_path(&self.facets.meta))
     }
 }

@@ -93,10 +93,9 @@ pub struct StoryIndex {
     fields: Fields,
     writer: Mutex<IndexWriter>,
     reader: IndexReader,
-    /// Each segment's theme facets at every level, for counting them.
-    theme_levels: Arc<facets::LevelCache>,
-    /// The same for forms, languages, story types and places.
-    meta_levels: Arc<facets::LevelCache>,
+    /// Each segment's theme facets, forms, languages, story types and places at every level,
+    /// for counting them.
+    facets: Arc<facets::FacetCache>,
     /// Each segment's filters as bit sets.
     filters: Arc<filters::FilterCache>,
     /// Each segment's id columns.
@@ -233,8 +232,7 @@ impl StoryIndex {
             fields,
             writer: Mutex::new(writer),
             reader,
-            theme_levels: Arc::new(facets::LevelCache::new("themes")),
-            meta_levels: Arc::new(facets::LevelCache::new("meta")),
+            facets: Arc::default(),
             filters: Arc::new(filters::FilterCache::default()),
             id_columns: search::IdColumns::default(),
             word_maps,

@@ -27,7 +27,7 @@ use tantivy::{
 
 use crate::analysis::{STEMMED_LANGUAGES, fold};
 use crate::any_term::{AnyTerm, TermInfos};
-use crate::facets::{LevelCounts, SEPARATOR};
+use crate::facets::{FacetCounts, SEPARATOR};
 use crate::filters::Filtered;
 use crate::phrase::ExactPhrase;
 use crate::query::{Node, parse};
@@ -110,12 +110,10 @@ impl StoryIndex {
         }
         let live: Vec<tantivy::index::SegmentId> =
             searcher.segment_readers().iter().map(|segment| segment.segment_id()).collect();
-        self.theme_levels.keep_only(&live);
-        self.meta_levels.keep_only(&live);
-        let themes = LevelCounts { cache: std::sync::Arc::clone(&self.theme_levels) };
-        let meta = LevelCounts { cache: std::sync::Arc::clone(&self.meta_levels) };
-        let (total, top, theme_counts, meta_counts) =
-            search_with(searcher, query, &(Count, top, themes, meta), split)?;
+        self.facets.keep_only(&live);
+        let counts = FacetCounts { cache: Arc::clone(&self.facets) };
+        let (total, top, (theme_counts, meta_counts)) =
+            search_with(searcher, query, &(Count, top, counts), split)?;
 
         let mut themes: Vec<FacetCount> = theme_counts
             .into_iter()
@@ -1501,8 +1499,8 @@ mod split_tests {
             let words =
                 index.words_query(&searcher, maps.clone(), &request).unwrap().map(|words| words.query);
             let query = index.filtered(words, &request);
-            let themes = LevelCounts { cache: std::sync::Arc::clone(&index.theme_levels) };
-            let collector = (Count, TopDocs::with_limit(500).order_by_score(), themes);
+            let counts = FacetCounts { cache: Arc::clone(&index.facets) };
+            let collector = (Count, TopDocs::with_limit(500).order_by_score(), counts);
             let whole = searcher.search(query.as_ref(), &collector).unwrap();
             let split = search_split(&searcher, query.as_ref(), &collector, 0, 2).unwrap();
             let three = search_split(&searcher, query.as_ref(), &collector, 0, 3).unwrap();
