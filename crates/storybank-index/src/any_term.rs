@@ -23,7 +23,11 @@ use tantivy::{DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED, Term};
 /// A word's terms, each with its boost.
 #[derive(Clone, Debug)]
 pub(crate) struct AnyTerm {
+    /// The terms scored with BM25, each boosted by its boost; after them, from `constant_from`
+    /// on, the terms that score their boost in a document holding them, however often (a
+    /// word's spellings one typo away).
     terms: Vec<(Term, Score)>,
+    constant_from: usize,
     /// The terms as found in a searcher's segments, when looked up already.
     found: Option<Arc<TermInfos>>,
 }
@@ -59,6 +63,13 @@ impl TermInfos {
             .sum()
     }
 
+    /// These terms', then `more`'s (looked up in the same searcher).
+    pub(crate) fn append(&mut self, more: TermInfos) {
+        for ((_, infos), (_, more)) in self.segments.iter_mut().zip(more.segments) {
+            infos.extend(more);
+        }
+    }
+
     /// Only the terms at the places `keep` says.
     pub(crate) fn keep(self, keep: &[bool]) -> Self {
         let segments = self
@@ -82,13 +93,27 @@ impl AnyTerm {
     /// Looked up in each segment when searched (for tests: searches use [`AnyTerm::with_infos`]).
     #[cfg(test)]
     pub(crate) fn new(terms: Vec<(Term, Score)>) -> Self {
-        Self { terms, found: None }
+        Self { constant_from: terms.len(), terms, found: None }
     }
 
     /// With the terms as `found` (looked up for these terms, in this order) in the searcher's
-    /// segments; a segment it does not know looks them up again.
+    /// segments; a segment it does not know looks them up again. (For tests: searches use
+    /// [`AnyTerm::with_constant_terms`].)
+    #[cfg(test)]
     pub(crate) fn with_infos(terms: Vec<(Term, Score)>, found: TermInfos) -> Self {
-        Self { terms, found: Some(Arc::new(found)) }
+        Self { constant_from: terms.len(), terms, found: Some(Arc::new(found)) }
+    }
+
+    /// As [`AnyTerm::with_infos`], and the `constant` terms too, each scoring its boost in a
+    /// document holding it (`found` has the BM25 terms' entries, then the constant ones').
+    pub(crate) fn with_constant_terms(
+        mut terms: Vec<(Term, Score)>,
+        constant: Vec<(Term, Score)>,
+        found: TermInfos,
+    ) -> Self {
+        let constant_from = terms.len();
+        terms.extend(constant);
+        Self { terms, constant_from, found: Some(Arc::new(found)) }
     }
 
     /// The weight, as its concrete type (for the filtered walk).
@@ -100,6 +125,7 @@ impl AnyTerm {
         for (at, (term, boost)) in self.terms.iter().enumerate() {
             // As `TermQuery` weighs a term.
             let similarity = match enable_scoring {
+                EnableScoring::Enabled { .. } if at >= self.constant_from => None,
                 EnableScoring::Enabled { statistics_provider, .. } => {
                     let doc_freq = match &self.found {
                         Some(found) => found.doc_freq(at),
@@ -128,7 +154,8 @@ impl Query for AnyTerm {
 }
 
 pub(crate) struct AnyTermWeight {
-    /// Each term, its boost, and its BM25 weight when scoring.
+    /// Each term, its boost, and its BM25 weight when scoring (none for a term that scores its
+    /// boost).
     terms: Vec<(Term, Score, Option<Bm25>)>,
     found: Option<Arc<TermInfos>>,
     scoring: bool,
@@ -171,7 +198,8 @@ impl AnyTermWeight {
                 // As `BoostWeight` passes its boost on to `TermWeight`.
                 let similarity =
                     similarity.as_ref().map(|similarity| similarity.boost_by(boost * field_boost));
-                scorers.push(TermPostings { postings, fieldnorms, similarity });
+                let constant = if self.scoring { boost * field_boost } else { 1.0 };
+                scorers.push(TermPostings { postings, fieldnorms, similarity, constant });
             }
         }
         Ok(scorers)
@@ -286,6 +314,8 @@ pub(crate) struct TermPostings {
     postings: SegmentPostings,
     fieldnorms: FieldNormReader,
     similarity: Option<Bm25>,
+    /// The score without a similarity: its boost, for a term scored so; 1 when not scoring.
+    constant: Score,
 }
 
 impl TermPostings {
@@ -295,7 +325,7 @@ impl TermPostings {
             Some(similarity) => {
                 similarity.score(self.fieldnorms.fieldnorm_id(self.postings.doc()), self.postings.term_freq())
             }
-            None => 1.0,
+            None => self.constant,
         }
     }
 
